@@ -1,0 +1,19 @@
+/** @type {import('jest').Config} */
+const swc = ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } } }];
+const common = { transform: { '^.+\\.ts$': swc }, testEnvironment: 'node' };
+
+module.exports = {
+  // Kafka is started (or found) once for all projects; see test/helpers/kafka-global-setup.ts.
+  globalSetup: '<rootDir>/test/helpers/kafka-global-setup.ts',
+  globalTeardown: '<rootDir>/test/helpers/kafka-global-teardown.ts',
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+    },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+  ],
+  testTimeout: 60000,
+};
