@@ -1,0 +1,150 @@
+import Joi from 'joi';
+import type { BridgeConfig } from './types';
+
+const port = Joi.number().integer().min(1).max(65535);
+const ms = Joi.number().integer().min(0);
+const positive = Joi.number().integer().min(1);
+const token = Joi.string().min(1).max(128);
+const path = Joi.string().min(1);
+
+const app = Joi.object({
+  sdkAppId: Joi.string()
+    .pattern(/^[0-9]{1,20}$/)
+    .required()
+    .messages({ 'string.pattern.base': '{{#label}} must be the numeric SDKAppID' }),
+  token,
+  tokenFile: path,
+  previousTokens: Joi.array().items(token),
+  previousTokenFiles: Joi.array().items(path),
+  unsigned: Joi.boolean(),
+})
+  .oxor('token', 'tokenFile')
+  .custom((value: { token?: string; tokenFile?: string; unsigned?: boolean }, helpers) => {
+    const hasToken = value.token !== undefined || value.tokenFile !== undefined;
+    if (value.unsigned === true && hasToken) return helpers.error('app.unsignedWithToken');
+    if (value.unsigned !== true && !hasToken) return helpers.error('app.noToken');
+    return value;
+  })
+  .messages({
+    'app.noToken':
+      '{{#label}} needs token or tokenFile; set unsigned: true to accept unsigned callbacks',
+    'app.unsignedWithToken': '{{#label}} is unsigned but has a token',
+  });
+
+/** The configuration schema: every key, its type and range. Unknown keys are mistakes. */
+export const configSchema: Joi.ObjectSchema<BridgeConfig> = Joi.object<BridgeConfig>({
+  server: Joi.object({
+    host: Joi.string().required(),
+    port: port.required(),
+    callbackPath: Joi.string()
+      .pattern(/^\/[A-Za-z0-9/_.-]*$/)
+      .required(),
+    bodyLimitBytes: Joi.number().integer().min(1024).max(16_777_216).required(),
+    payloadTimeoutMs: positive.required(),
+    requestTimeoutMs: positive.required(),
+    keepAliveTimeoutMs: positive.required(),
+  }).required(),
+  admin: Joi.object({ host: Joi.string().required(), port: port.required() }).required(),
+  tencent: Joi.object({
+    apps: Joi.array().items(app).min(1).unique('sdkAppId').required().messages({
+      'array.min':
+        '{{#label}} must name at least one app (or set TENCENT_SDK_APP_ID and TENCENT_CALLBACK_TOKEN)',
+    }),
+    signatureWindowSeconds: Joi.number().integer().min(1).max(3600).required(),
+  }).required(),
+  kafka: Joi.object({
+    brokers: Joi.array()
+      .items(Joi.string().pattern(/^[^\s:]+:[0-9]{1,5}$/))
+      .min(1)
+      .required(),
+    clientId: Joi.string().min(1).required(),
+    topic: Joi.string()
+      .pattern(/^[A-Za-z0-9._-]{1,249}$/)
+      .required(),
+    quarantineTopic: Joi.string()
+      .pattern(/^[A-Za-z0-9._-]{1,249}$/)
+      .required(),
+    compression: Joi.string().valid('none', 'gzip').required(),
+    connectionTimeoutMs: positive.required(),
+    requestTimeoutMs: positive.required(),
+    publishTimeoutMs: positive.required(),
+    retry: Joi.object({
+      retries: Joi.number().integer().min(0).max(100).required(),
+      initialRetryTimeMs: positive.required(),
+      maxRetryTimeMs: positive.required(),
+    }).required(),
+    batch: Joi.object({
+      maxMessages: Joi.number().integer().min(1).max(100_000).required(),
+      lingerMs: ms.max(1000).required(),
+    }).required(),
+    ssl: Joi.object({
+      enabled: Joi.boolean().required(),
+      rejectUnauthorized: Joi.boolean().required(),
+      caFile: Joi.string().allow('').required(),
+      certFile: Joi.string().allow('').required(),
+      keyFile: Joi.string().allow('').required(),
+    }).required(),
+    sasl: Joi.object({
+      mechanism: Joi.string().valid('none', 'plain', 'scram-sha-256', 'scram-sha-512').required(),
+      username: Joi.string().allow('').required(),
+      password: Joi.string().allow('').required(),
+      passwordFile: Joi.string().allow('').required(),
+    })
+      .custom((value: BridgeConfig['kafka']['sasl'], helpers) => {
+        if (value.mechanism === 'none') return value;
+        if (!value.username) return helpers.error('sasl.username');
+        if (!value.password && !value.passwordFile) return helpers.error('sasl.password');
+        return value;
+      })
+      .messages({
+        'sasl.username': '{{#label}}.username is required when a SASL mechanism is set',
+        'sasl.password': '{{#label}} needs password or passwordFile when a mechanism is set',
+      })
+      .required(),
+    createTopics: Joi.object({
+      enabled: Joi.boolean().required(),
+      partitions: Joi.number().integer().min(1).max(10_000).required(),
+      replicationFactor: Joi.number().integer().min(-1).max(32).invalid(0).required(),
+    }).required(),
+  }).required(),
+  events: Joi.object({
+    contentMode: Joi.string().valid('binary', 'structured').required(),
+    dataSchemaBaseUrl: Joi.string()
+      .uri({ scheme: ['http', 'https'] })
+      .pattern(/[^/]$/)
+      .required(),
+  }).required(),
+  spool: Joi.object({
+    enabled: Joi.boolean().required(),
+    dir: Joi.string().min(1).required(),
+    maxEvents: positive.required(),
+    maxBytes: positive.required(),
+    maxAgeSeconds: positive.required(),
+    drainBatchSize: Joi.number().integer().min(1).max(10_000).required(),
+    drainBackoffMinMs: positive.required(),
+    drainBackoffMaxMs: positive.required(),
+  }).required(),
+  dedupe: Joi.object({
+    enabled: Joi.boolean().required(),
+    windowSeconds: positive.required(),
+    maxEntries: positive.required(),
+  }).required(),
+  log: Joi.object({
+    level: Joi.string()
+      .valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent')
+      .required(),
+  }).required(),
+  shutdown: Joi.object({ graceMs: positive.required() }).required(),
+})
+  .custom((config: BridgeConfig, helpers) => {
+    if (config.server.port === config.admin.port) return helpers.error('ports.same');
+    if (config.kafka.publishTimeoutMs >= config.server.requestTimeoutMs) {
+      return helpers.error('publish.deadline');
+    }
+    return config;
+  })
+  .messages({
+    'ports.same': 'server.port and admin.port must differ',
+    'publish.deadline':
+      'kafka.publishTimeoutMs must be shorter than server.requestTimeoutMs (Tencent waits 2 s)',
+  });

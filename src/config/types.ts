@@ -1,0 +1,71 @@
+import type { ContentMode } from '../events/cloudevents';
+
+/** One Tencent application allowed to call us. */
+export interface AppConfig {
+  sdkAppId: string;
+  token?: string;
+  tokenFile?: string;
+  previousTokens?: string[];
+  previousTokenFiles?: string[];
+  /** Accept callbacks without a signature. Must be said explicitly (fail closed). */
+  unsigned?: boolean;
+}
+
+export type SaslMechanism = 'none' | 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+/** The whole configuration after loading and validation (see config/default.json). */
+export interface BridgeConfig {
+  server: {
+    host: string;
+    port: number;
+    callbackPath: string;
+    bodyLimitBytes: number;
+    payloadTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+  };
+  admin: { host: string; port: number };
+  tencent: { apps: AppConfig[]; signatureWindowSeconds: number };
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    topic: string;
+    quarantineTopic: string;
+    compression: 'none' | 'gzip';
+    connectionTimeoutMs: number;
+    requestTimeoutMs: number;
+    publishTimeoutMs: number;
+    retry: { retries: number; initialRetryTimeMs: number; maxRetryTimeMs: number };
+    batch: { maxMessages: number; lingerMs: number };
+    ssl: {
+      enabled: boolean;
+      rejectUnauthorized: boolean;
+      caFile: string;
+      certFile: string;
+      keyFile: string;
+    };
+    sasl: { mechanism: SaslMechanism; username: string; password: string; passwordFile: string };
+    createTopics: { enabled: boolean; partitions: number; replicationFactor: number };
+  };
+  events: { contentMode: ContentMode; dataSchemaBaseUrl: string };
+  spool: {
+    enabled: boolean;
+    dir: string;
+    maxEvents: number;
+    maxBytes: number;
+    maxAgeSeconds: number;
+    drainBatchSize: number;
+    drainBackoffMinMs: number;
+    drainBackoffMaxMs: number;
+  };
+  dedupe: { enabled: boolean; windowSeconds: number; maxEntries: number };
+  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  shutdown: { graceMs: number };
+}
+
+/** An app with its secrets read: the tokens to accept, current first. */
+export interface ResolvedApp {
+  sdkAppId: string;
+  tokens: string[];
+  unsigned: boolean;
+}

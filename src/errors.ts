@@ -1,0 +1,65 @@
+/**
+ * Every way a callback can be refused, with its HTTP status, the non-zero `ErrorCode` we put in
+ * Tencent's response body, and the bounded `reason` label used in metrics and logs.
+ *
+ * Errors become HTTP in exactly one place (src/http/respond.ts); everything else throws these.
+ */
+export const REJECTIONS = {
+  QUERY_INVALID: { status: 400, errorCode: 40001, reason: 'query_invalid' },
+  JSON_INVALID: { status: 400, errorCode: 40002, reason: 'json_invalid' },
+  COMMAND_MISMATCH: { status: 400, errorCode: 40003, reason: 'command_mismatch' },
+  PAYLOAD_INVALID: { status: 400, errorCode: 40004, reason: 'payload_invalid' },
+  SIGNATURE_MISSING: { status: 401, errorCode: 40101, reason: 'signature_missing' },
+  SIGNATURE_MISMATCH: { status: 401, errorCode: 40102, reason: 'signature_mismatch' },
+  SIGNATURE_EXPIRED: { status: 401, errorCode: 40103, reason: 'signature_expired' },
+  SIGNATURE_MALFORMED: { status: 401, errorCode: 40104, reason: 'signature_malformed' },
+  APP_UNKNOWN: { status: 403, errorCode: 40301, reason: 'app_unknown' },
+  NOT_FOUND: { status: 404, errorCode: 40401, reason: 'not_found' },
+  METHOD_NOT_ALLOWED: { status: 405, errorCode: 40501, reason: 'method_not_allowed' },
+  BODY_TOO_LARGE: { status: 413, errorCode: 41301, reason: 'body_too_large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, errorCode: 41501, reason: 'unsupported_media_type' },
+  REQUEST_TIMEOUT: { status: 408, errorCode: 40801, reason: 'request_timeout' },
+  INTERNAL: { status: 500, errorCode: 50001, reason: 'internal' },
+  PUBLISH_FAILED: { status: 503, errorCode: 50301, reason: 'publish_failed' },
+  PUBLISH_TIMEOUT: { status: 503, errorCode: 50302, reason: 'publish_timeout' },
+  OVERLOADED: { status: 503, errorCode: 50303, reason: 'overloaded' },
+  SHUTTING_DOWN: { status: 503, errorCode: 50304, reason: 'shutting_down' },
+} as const;
+
+export type RejectionCode = keyof typeof REJECTIONS;
+export type RejectionReason = (typeof REJECTIONS)[RejectionCode]['reason'];
+
+/** A callback we refuse. `message` is short, safe to send to the caller and to log. */
+export class CallbackRejectedError extends Error {
+  override readonly name = 'CallbackRejectedError';
+  readonly code: RejectionCode;
+
+  constructor(code: RejectionCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+
+  get status(): number {
+    return REJECTIONS[this.code].status;
+  }
+
+  get reason(): RejectionReason {
+    return REJECTIONS[this.code].reason;
+  }
+}
+
+/** Publishing failed; `retriable` tells whether the same message may succeed later. */
+export class PublishError extends Error {
+  override readonly name = 'PublishError';
+  readonly code: 'PUBLISH_FAILED' | 'PUBLISH_TIMEOUT';
+  readonly retriable = true;
+
+  constructor(
+    code: 'PUBLISH_FAILED' | 'PUBLISH_TIMEOUT',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.code = code;
+  }
+}

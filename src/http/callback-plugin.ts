@@ -1,0 +1,125 @@
+import Boom from '@hapi/boom';
+import type { Plugin, Request, ResponseToolkit } from '@hapi/hapi';
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics';
+import type { CallbackReceiver, CallbackResult } from '../pipeline/receive-callback';
+import type { RequestVerifier, VerifiedRequest } from '../pipeline/verify-request';
+import { OK_BODY, commandLabel, failBody } from '../tencent/protocol';
+import type { Rejection } from './respond';
+import { toRejection } from './respond';
+
+declare module '@hapi/hapi' {
+  interface RequestApplicationState {
+    verified?: VerifiedRequest;
+    result?: CallbackResult;
+    rejection?: Rejection;
+  }
+}
+
+export interface CallbackPluginOptions {
+  path: string;
+  bodyLimitBytes: number;
+  payloadTimeoutMs: number;
+  requestTimeoutMs: number;
+  verifier: RequestVerifier;
+  receiver: CallbackReceiver;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+const STRATEGY = 'tencent-callback';
+
+/**
+ * The webhook route `POST <path>`. Verification is a hapi auth scheme, so a request without a
+ * configured app or a valid signature is refused before its body is read. Every refusal, ours
+ * or hapi's (413, 404 …), is answered in Tencent's format in onPreResponse.
+ */
+export const callbackPlugin: Plugin<CallbackPluginOptions> = {
+  name: 'tencent-live-callback',
+  register(server, options) {
+    const { metrics, logger } = options;
+
+    server.auth.scheme(STRATEGY, () => ({
+      authenticate(request: Request, h: ResponseToolkit) {
+        const params = request.url.searchParams;
+        metrics.callbacksReceived.inc({
+          command: commandLabel(params.get('CallbackCommand') ?? undefined),
+        });
+        try {
+          request.app.verified = options.verifier.verify(params);
+        } catch (error) {
+          const rejection = toRejection(error as Error);
+          return h.unauthenticated(Boom.boomify(error as Error, { statusCode: rejection.status }));
+        }
+        return h.authenticated({ credentials: {} });
+      },
+    }));
+    server.auth.strategy(STRATEGY, STRATEGY);
+
+    server.route({
+      method: 'POST',
+      path: options.path,
+      options: {
+        auth: { strategy: STRATEGY, mode: 'required' },
+        payload: {
+          output: 'data',
+          parse: false,
+          maxBytes: options.bodyLimitBytes,
+          timeout: options.payloadTimeoutMs,
+        },
+        timeout: { server: options.requestTimeoutMs },
+      },
+      async handler(request, h) {
+        const result = await options.receiver.receive(
+          request.app.verified!,
+          request.payload as Buffer,
+          request.headers['content-type'] as string | undefined,
+        );
+        request.app.result = result;
+        if (result.outcome === 'ignored') metrics.callbacksIgnored.inc({ reason: result.reason });
+        const response = h.response(OK_BODY).type('application/json');
+        if (result.outcome === 'published') response.header('x-event-id', result.eventId);
+        return response;
+      },
+    });
+    server.route({
+      method: '*',
+      path: options.path,
+      options: { auth: false },
+      handler: () => Boom.methodNotAllowed(),
+    });
+
+    server.ext('onPreResponse', (request, h) => {
+      const response = request.response;
+      if (!Boom.isBoom(response)) return h.continue;
+      const rejection = toRejection(response);
+      request.app.rejection = rejection;
+      metrics.callbacksRejected.inc({ reason: rejection.reason });
+      if (rejection.code === 'INTERNAL') logger.error({ err: response }, 'unexpected error');
+      return h
+        .response(failBody(rejection.errorCode, rejection.message))
+        .code(rejection.status)
+        .type('application/json');
+    });
+
+    server.events.on('response', (request) => {
+      const seconds = (Date.now() - request.info.received) / 1000;
+      const { rejection, result, verified } = request.app;
+      metrics.requestDuration.observe({ outcome: rejection ? 'rejected' : 'ok' }, seconds);
+      // One line per request. Never the raw query: it holds Sign.
+      logger.info(
+        {
+          path: request.path,
+          app: verified?.app.sdkAppId,
+          command: verified?.query.command,
+          status: rejection?.status ?? 200,
+          outcome: rejection ? 'rejected' : result?.outcome,
+          reason: rejection?.reason ?? (result?.outcome === 'ignored' ? result.reason : undefined),
+          eventId: result?.outcome === 'published' ? result.eventId : undefined,
+          ms: Math.round(seconds * 1000),
+        },
+        'callback',
+      );
+    });
+  },
+};

@@ -1,0 +1,167 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import type { KafkaConfig, Message, Producer, SASLOptions } from 'kafkajs';
+import { CompressionTypes, Kafka, logLevel, Partitioners } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { BridgeConfig } from '../config/types';
+import { PublishError } from '../errors';
+import type { KafkaRecord } from '../events/cloudevents';
+import type { Metrics } from '../metrics';
+import { createBatcher } from './batcher';
+import type { EventPublisher } from './publisher';
+
+type KafkaSettings = BridgeConfig['kafka'];
+
+function sslOptions(ssl: KafkaSettings['ssl']): ConnectionOptions | undefined {
+  if (!ssl.enabled) return undefined;
+  const read = (file: string): Buffer | undefined => (file ? readFileSync(file) : undefined);
+  const options: ConnectionOptions = { rejectUnauthorized: ssl.rejectUnauthorized };
+  const ca = read(ssl.caFile);
+  const cert = read(ssl.certFile);
+  const key = read(ssl.keyFile);
+  if (ca) options.ca = [ca];
+  if (cert) options.cert = cert;
+  if (key) options.key = key;
+  return options;
+}
+
+function saslOptions(sasl: KafkaSettings['sasl']): SASLOptions | undefined {
+  if (sasl.mechanism === 'none') return undefined;
+  const password = sasl.passwordFile
+    ? readFileSync(sasl.passwordFile, 'utf8').replace(/\r?\n$/, '')
+    : sasl.password;
+  return { mechanism: sasl.mechanism, username: sasl.username, password };
+}
+
+/** kafkajs client settings, every one set explicitly (kafkajs is unmaintained: no surprises). */
+export function kafkaClientConfig(settings: KafkaSettings, logger: Logger): KafkaConfig {
+  const config: KafkaConfig = {
+    clientId: settings.clientId,
+    brokers: settings.brokers,
+    connectionTimeout: settings.connectionTimeoutMs,
+    authenticationTimeout: settings.connectionTimeoutMs,
+    requestTimeout: settings.requestTimeoutMs,
+    enforceRequestTimeout: true,
+    retry: {
+      retries: settings.retry.retries,
+      initialRetryTime: settings.retry.initialRetryTimeMs,
+      maxRetryTime: settings.retry.maxRetryTimeMs,
+      factor: 0.2,
+      multiplier: 2,
+    },
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log }) => {
+        const { message, ...extra } = log;
+        const method =
+          level <= logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug';
+        logger[method]({ kafkajs: extra }, message);
+      },
+  };
+  const ssl = sslOptions(settings.ssl);
+  if (ssl) config.ssl = ssl;
+  const sasl = saslOptions(settings.sasl);
+  if (sasl) config.sasl = sasl;
+  return config;
+}
+
+/**
+ * The Kafka publisher: an idempotent kafkajs producer (`acks=all`, one request in flight, so
+ * retries never reorder or duplicate within a partition) fed by a micro-batcher.
+ */
+export function createKafkajsPublisher(options: {
+  settings: KafkaSettings;
+  logger: Logger;
+  metrics: Metrics;
+  /** Injected for tests; defaults to a client built from `settings`. */
+  kafka?: Kafka;
+}): EventPublisher & { producer: Producer } {
+  const { settings, logger, metrics } = options;
+  const kafka = options.kafka ?? new Kafka(kafkaClientConfig(settings, logger));
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: {
+      retries: settings.retry.retries,
+      initialRetryTime: settings.retry.initialRetryTimeMs,
+      maxRetryTime: settings.retry.maxRetryTimeMs,
+    },
+  });
+  const compression =
+    settings.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+  let connected = false;
+  const setConnected = (value: boolean): void => {
+    connected = value;
+    metrics.kafkaConnected.set(value ? 1 : 0);
+  };
+  producer.on(producer.events.CONNECT, () => setConnected(true));
+  producer.on(producer.events.DISCONNECT, () => setConnected(false));
+
+  async function send(records: KafkaRecord[]): Promise<void> {
+    const byTopic = new Map<string, Message[]>();
+    for (const record of records) {
+      let messages = byTopic.get(record.topic);
+      if (!messages) byTopic.set(record.topic, (messages = []));
+      messages.push({ key: record.key, value: record.value, headers: record.headers });
+    }
+    const stopTimer = metrics.publishDuration.startTimer();
+    try {
+      await producer.sendBatch({
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        acks: -1,
+        timeout: settings.requestTimeoutMs,
+        compression,
+      });
+      stopTimer({ outcome: 'ok' });
+      setConnected(true);
+      for (const record of records) metrics.eventsForwarded.inc({ type: record.eventType });
+    } catch (error) {
+      stopTimer({ outcome: 'error' });
+      setConnected(false);
+      throw new PublishError('PUBLISH_FAILED', 'Kafka did not acknowledge the batch', {
+        cause: error,
+      });
+    }
+  }
+
+  const batcher = createBatcher<KafkaRecord>({
+    send,
+    maxItems: settings.batch.maxMessages,
+    lingerMs: settings.batch.lingerMs,
+    onBatch: (size) => metrics.publishBatchSize.observe(size),
+  });
+
+  return {
+    producer,
+    async publish(record, deadlineMs) {
+      const signal = { expired: false };
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          signal.expired = true;
+          reject(new PublishError('PUBLISH_TIMEOUT', `no Kafka ack within ${deadlineMs} ms`));
+        }, deadlineMs);
+      });
+      try {
+        await Promise.race([batcher.add(record, signal), deadline]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async connect() {
+      await producer.connect();
+    },
+    async close(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+      await Promise.race([batcher.flush(), timeout]);
+      clearTimeout(timer);
+      await producer.disconnect();
+      setConnected(false);
+    },
+    isConnected: () => connected,
+  };
+}

@@ -1,0 +1,116 @@
+import { join } from 'node:path';
+import { Kafka } from 'kafkajs';
+import { Registry } from 'prom-client';
+import { createBridge } from './app';
+import { ConfigError, loadConfig, resolveApps } from './config/load';
+import { createKafkajsPublisher, kafkaClientConfig } from './kafka/kafkajs-publisher';
+import { ensureTopics } from './kafka/topics';
+import { createLogger } from './logger';
+import { createMetrics } from './metrics';
+
+/** The only module that touches `process`: environment, arguments, signals and exit codes. */
+async function main(): Promise<void> {
+  const configDir = process.env.CONFIG_DIR ?? join(process.cwd(), 'config');
+  let config;
+  try {
+    config = loadConfig({ configDir, env: process.env });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  if (process.argv.includes('--check-config')) {
+    process.stdout.write('config ok\n');
+    return;
+  }
+
+  const logger = createLogger(config.log.level);
+  let apps;
+  try {
+    apps = resolveApps(config.tencent.apps);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    logger.fatal({ problems: error.problems }, 'invalid configuration');
+    process.exit(1);
+  }
+  for (const app of apps.filter((app) => app.unsigned)) {
+    logger.warn(
+      { app: app.sdkAppId },
+      'app accepts UNSIGNED callbacks: anyone who knows the URL can post events for it',
+    );
+  }
+
+  const registry = new Registry();
+  const metrics = createMetrics(registry);
+  const kafka = new Kafka(kafkaClientConfig(config.kafka, logger));
+  const publisher = createKafkajsPublisher({ settings: config.kafka, logger, metrics, kafka });
+  const bridge = await createBridge({ config, apps, publisher, registry, metrics, logger });
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal, graceMs: config.shutdown.graceMs }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.error('graceful shutdown took too long');
+      process.exit(1);
+    }, config.shutdown.graceMs + 5000);
+    timer.unref();
+    bridge.stop(config.shutdown.graceMs).then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+
+  if (config.kafka.createTopics.enabled) {
+    await ensureTopics({
+      kafka,
+      topics: [config.kafka.topic, config.kafka.quarantineTopic],
+      partitions: config.kafka.createTopics.partitions,
+      replicationFactor: config.kafka.createTopics.replicationFactor,
+      logger,
+    });
+  }
+  await bridge.start();
+  void connectWithRetry(
+    () => publisher.connect(),
+    logger,
+    () => stopping,
+  );
+}
+
+/** Kafka may be down at start; keep trying in the background (readiness stays false meanwhile). */
+async function connectWithRetry(
+  connect: () => Promise<void>,
+  logger: ReturnType<typeof createLogger>,
+  stopping: () => boolean,
+): Promise<void> {
+  for (let delay = 500; !stopping(); delay = Math.min(delay * 2, 10_000)) {
+    try {
+      await connect();
+      logger.info('connected to Kafka');
+      return;
+    } catch (error) {
+      logger.warn({ err: error, retryInMs: delay }, 'cannot connect to Kafka yet');
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

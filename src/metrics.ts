@@ -1,0 +1,65 @@
+import type { Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every metric the bridge exposes, registered into the registry it is given (never the global
+ * one), so tests and several instances in one process do not collide. Label values are bounded:
+ * commands Tencent documents (else `other`), reason codes, event types, outcomes.
+ */
+export function createMetrics(registry: Registry, options: { defaultMetrics?: boolean } = {}) {
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    callbacksReceived: new Counter({
+      name: 'live_bridge_callbacks_received_total',
+      help: 'Callback requests received on the webhook route, by CallbackCommand.',
+      labelNames: ['command'] as const,
+      registers,
+    }),
+    callbacksRejected: new Counter({
+      name: 'live_bridge_callbacks_rejected_total',
+      help: 'Requests answered with a FAIL body, by reason code.',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    callbacksIgnored: new Counter({
+      name: 'live_bridge_callbacks_ignored_total',
+      help: 'Authenticated callbacks answered OK without an event (unsupported command, probe).',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    eventsForwarded: new Counter({
+      name: 'live_bridge_events_forwarded_total',
+      help: 'Events acknowledged by Kafka (acks=all), by CloudEvents type.',
+      labelNames: ['type'] as const,
+      registers,
+    }),
+    requestDuration: new Histogram({
+      name: 'live_bridge_request_duration_seconds',
+      help: 'Time from request received to answer sent on the webhook route, by outcome.',
+      labelNames: ['outcome'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 5],
+      registers,
+    }),
+    publishDuration: new Histogram({
+      name: 'live_bridge_kafka_publish_duration_seconds',
+      help: 'Time for one produce request (a batch) to be acknowledged by Kafka, by outcome.',
+      labelNames: ['outcome'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    publishBatchSize: new Histogram({
+      name: 'live_bridge_kafka_batch_size',
+      help: 'Events per produce request.',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+      registers,
+    }),
+    kafkaConnected: new Gauge({
+      name: 'live_bridge_kafka_connected',
+      help: '1 when the last contact with Kafka succeeded, else 0.',
+      registers,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,57 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { CallbackRejectedError } from '../errors';
+
+/**
+ * Tencent's callback signature: lowercase hex SHA-256 of the token followed by `RequestTime`
+ * as it appears in the URL (no separator, not an HMAC). Reference §2.
+ */
+export function computeSign(token: string, requestTime: string): string {
+  return createHash('sha256')
+    .update(token + requestTime, 'utf8')
+    .digest('hex');
+}
+
+const SIGN = /^[0-9a-fA-F]{64}$/;
+const UNIX_SECONDS = /^[0-9]{1,12}$/;
+
+export interface SignatureCheck {
+  /** Current token first, then tokens still accepted during a rotation. */
+  tokens: readonly string[];
+  sign: string | undefined;
+  requestTime: string | undefined;
+  nowMs: number;
+  /** Requests older or newer than this many seconds are replays or badly skewed clocks. */
+  windowSeconds: number;
+}
+
+/**
+ * Verifies `Sign` and `RequestTime` against the app's tokens, in constant time per token.
+ * @throws CallbackRejectedError `SIGNATURE_MISSING`, `SIGNATURE_MALFORMED`, `SIGNATURE_EXPIRED`
+ * or `SIGNATURE_MISMATCH`.
+ */
+export function verifySignature(check: SignatureCheck): void {
+  const { sign, requestTime } = check;
+  if (sign === undefined || requestTime === undefined) {
+    throw new CallbackRejectedError('SIGNATURE_MISSING', 'Sign and RequestTime are required');
+  }
+  if (!SIGN.test(sign) || !UNIX_SECONDS.test(requestTime)) {
+    throw new CallbackRejectedError('SIGNATURE_MALFORMED', 'Sign or RequestTime is malformed');
+  }
+  // Whole seconds on both sides: Tencent truncates RequestTime, so compare like with like.
+  const skewSeconds = Math.abs(Math.floor(check.nowMs / 1000) - Number(requestTime));
+  if (skewSeconds > check.windowSeconds) {
+    throw new CallbackRejectedError('SIGNATURE_EXPIRED', 'RequestTime is outside the window');
+  }
+  const given = Buffer.from(sign, 'hex');
+  let matched = false;
+  // Every token is compared, so the time taken does not tell which one matched.
+  for (const token of check.tokens) {
+    const expected = createHash('sha256')
+      .update(token + requestTime, 'utf8')
+      .digest();
+    if (timingSafeEqual(given, expected)) matched = true;
+  }
+  if (!matched) {
+    throw new CallbackRejectedError('SIGNATURE_MISMATCH', 'Sign does not match');
+  }
+}
