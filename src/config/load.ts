@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppConfig, BridgeConfig, ResolvedApp } from './types';
-import { configSchema } from './schema';
+import { configSchema, crossCheck } from './schema';
 
 /** Start-up configuration problems, all of them at once. */
 export class ConfigError extends Error {
@@ -176,6 +176,7 @@ export function loadConfig(sources: ConfigSources): Readonly<BridgeConfig> {
 
   const result = configSchema.validate(merged, { abortEarly: false, convert: true });
   if (result.error) problems.push(...result.error.details.map((detail) => detail.message));
+  problems.push(...crossCheck(result.value as Partial<BridgeConfig>));
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(result.value as BridgeConfig);
 }

@@ -97,8 +97,8 @@ export const configSchema: Joi.ObjectSchema<BridgeConfig> = Joi.object<BridgeCon
         return value;
       })
       .messages({
-        'sasl.username': '{{#label}}.username is required when a SASL mechanism is set',
-        'sasl.password': '{{#label}} needs password or passwordFile when a mechanism is set',
+        'sasl.username': 'kafka.sasl.username is required when a SASL mechanism is set',
+        'sasl.password': 'kafka.sasl needs password or passwordFile when a mechanism is set',
       })
       .required(),
     createTopics: Joi.object({
@@ -135,16 +135,23 @@ export const configSchema: Joi.ObjectSchema<BridgeConfig> = Joi.object<BridgeCon
       .required(),
   }).required(),
   shutdown: Joi.object({ graceMs: positive.required() }).required(),
-})
-  .custom((config: BridgeConfig, helpers) => {
-    if (config.server.port === config.admin.port) return helpers.error('ports.same');
-    if (config.kafka.publishTimeoutMs >= config.server.requestTimeoutMs) {
-      return helpers.error('publish.deadline');
-    }
-    return config;
-  })
-  .messages({
-    'ports.same': 'server.port and admin.port must differ',
-    'publish.deadline':
+});
+
+/**
+ * Rules across sections. Checked separately from the schema so they are reported together with
+ * every other problem, not only once the rest is valid.
+ */
+export function crossCheck(config: Partial<BridgeConfig>): string[] {
+  const problems: string[] = [];
+  if (config.server?.port !== undefined && config.server.port === config.admin?.port) {
+    problems.push('server.port and admin.port must differ');
+  }
+  const publish = config.kafka?.publishTimeoutMs;
+  const request = config.server?.requestTimeoutMs;
+  if (typeof publish === 'number' && typeof request === 'number' && publish >= request) {
+    problems.push(
       'kafka.publishTimeoutMs must be shorter than server.requestTimeoutMs (Tencent waits 2 s)',
-  });
+    );
+  }
+  return problems;
+}
