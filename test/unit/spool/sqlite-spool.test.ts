@@ -312,18 +312,6 @@ describe('sqlite spool', () => {
       expectUnavailable(() => openSpool());
     });
 
-    it('a read-only directory (skipped as root: root ignores permissions)', () => {
-      if (process.getuid?.() === 0) return;
-      const ro = join(dir, 'ro');
-      mkdirSync(ro);
-      chmodSync(ro, 0o500);
-      try {
-        expectUnavailable(() => openSpool({ path: join(ro, 'spool.sqlite') }));
-      } finally {
-        chmodSync(ro, 0o700);
-      }
-    });
-
     it('the file is already open by another spool (exclusive lock)', () => {
       const first = openSpool();
       first.append(messages(0, 1));
