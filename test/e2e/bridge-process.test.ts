@@ -1,0 +1,162 @@
+import { ROOM_CREATED_V1 } from '../../src/events/room-created-v1';
+import { brokers, uniqueTopic } from '../helpers/bridge';
+import type { BridgeProcess } from '../helpers/bridge-process';
+import { startBridgeProcess } from '../helpers/bridge-process';
+import { assertMatchesSchema } from '../helpers/event-schema';
+import { consumeAll, createTopic } from '../helpers/kafka-broker';
+import { kcatConsume } from '../helpers/kcat';
+import { APP_ID, CREATE_ROOM, TOKEN, callbackUrl, createRoomBody } from '../helpers/tencent';
+
+async function send(bridge: BridgeProcess, body: unknown, url = callbackUrl()) {
+  const response = await fetch(bridge.webhook + url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    body: (await response.json()) as Record<string, unknown>,
+    eventId: response.headers.get('x-event-id'),
+  };
+}
+
+/** `name{labels} value` lines of a Prometheus text exposition, as a map. */
+function parseMetrics(text: string): Map<string, number> {
+  const values = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line.trim() === '') continue;
+    const at = line.lastIndexOf(' ');
+    values.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return values;
+}
+
+function env(topic: string): Record<string, string> {
+  return {
+    TENCENT_SDK_APP_ID: APP_ID,
+    TENCENT_CALLBACK_TOKEN: TOKEN,
+    KAFKA_BROKERS: brokers(),
+    KAFKA_TOPIC: topic,
+    LOG_LEVEL: 'info',
+  };
+}
+
+describe('the built service as a process, with the real broker', () => {
+  it('verifies, publishes and counts signed callbacks; kafkajs and kcat read the same events', async () => {
+    const topic = uniqueTopic('e2e');
+    await createTopic(brokers(), topic, 3);
+    const bridge = await startBridgeProcess(env(topic));
+    try {
+      const rooms = Array.from({ length: 20 }, (_, n) => `e2e-room-${n}`);
+      const bodies = rooms.map((room, n) =>
+        createRoomBody(room, { top: { EventTime: 1703589922000 + n } }),
+      );
+      const answers = await Promise.all(bodies.map((body) => send(bridge, body)));
+      for (const answer of answers) {
+        expect(answer.status).toBe(200);
+        expect(answer.body).toEqual({ ActionStatus: 'OK', ErrorInfo: '', ErrorCode: 0 });
+      }
+      // Tencent re-delivers the first callback: same deterministic id.
+      const again = await send(bridge, bodies[0]);
+      expect(again.eventId).toBe(answers[0]!.eventId);
+      // An attacker without the token.
+      const forged = await send(bridge, bodies[1], callbackUrl({ token: 'guess' }));
+      expect(forged.status).toBe(401);
+      expect(forged.body).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 40102 });
+
+      const ids = answers.map((answer) => answer.eventId);
+      expect(new Set(ids).size).toBe(20);
+
+      const viaKafkajs = await consumeAll(brokers(), topic, { expected: 21, timeoutMs: 30_000 });
+      const viaKcat = await kcatConsume(brokers(), topic, 21);
+      for (const messages of [
+        viaKafkajs.map((m) => ({ key: m.key, headers: m.headers, payload: m.value.toString() })),
+        viaKcat.map((m) => ({ key: m.key, headers: m.headers, payload: m.payload ?? '' })),
+      ]) {
+        expect(messages).toHaveLength(21);
+        expect(new Set(messages.map((m) => m.headers.ce_id))).toEqual(new Set(ids));
+        for (const message of messages) {
+          const data = JSON.parse(message.payload) as { roomId: string; eventTime: string };
+          assertMatchesSchema(ROOM_CREATED_V1, data);
+          expect(message.key).toBe(`${APP_ID}:${data.roomId}`);
+          expect(message.headers).toEqual({
+            ce_specversion: '1.0',
+            ce_id: ids[rooms.indexOf(data.roomId)],
+            ce_source: `tencentcloud:live:${APP_ID}`,
+            ce_type: ROOM_CREATED_V1,
+            ce_subject: data.roomId,
+            ce_time: data.eventTime,
+            ce_dataschema: expect.stringMatching(
+              /\/com\.tencentcloud\.live\.room\.created\.v1\.json$/,
+            ) as unknown,
+            'content-type': 'application/json',
+          });
+        }
+      }
+
+      const metrics = parseMetrics(await (await fetch(`${bridge.admin}/metrics`)).text());
+      expect(metrics.get(`live_bridge_callbacks_received_total{command="${CREATE_ROOM}"}`)).toBe(
+        22,
+      );
+      expect(metrics.get(`live_bridge_events_forwarded_total{type="${ROOM_CREATED_V1}"}`)).toBe(21);
+      expect(metrics.get('live_bridge_callbacks_rejected_total{reason="signature_mismatch"}')).toBe(
+        1,
+      );
+      expect(metrics.get('live_bridge_kafka_connected')).toBe(1);
+      expect(metrics.get('live_bridge_request_duration_seconds_count{outcome="ok"}')).toBe(21);
+      expect(metrics.has('process_resident_memory_bytes')).toBe(true);
+
+      // Logs are JSON lines and never contain the token or a Sign.
+      const logs = bridge.output();
+      expect(logs).not.toContain(TOKEN);
+      expect(logs).not.toMatch(/Sign=/);
+      for (const line of logs.split('\n').filter(Boolean))
+        expect(() => JSON.parse(line) as unknown).not.toThrow();
+    } finally {
+      bridge.signal('SIGTERM');
+      expect(await bridge.exited).toBe(0);
+    }
+  });
+
+  it('exits cleanly on SIGTERM without losing a callback it answered OK', async () => {
+    const topic = uniqueTopic('e2e-sigterm');
+    await createTopic(brokers(), topic, 1);
+    const bridge = await startBridgeProcess(env(topic));
+    const bodies = Array.from({ length: 200 }, (_, n) => createRoomBody(`sigterm-${n}`));
+    let signalled = false;
+    const answers = bodies.map(async (body) => {
+      try {
+        const answer = await send(bridge, body);
+        if (!signalled) {
+          signalled = true;
+          bridge.signal('SIGTERM'); // the rest are in flight now
+        }
+        return answer;
+      } catch {
+        return undefined; // refused after the listener closed: never answered OK
+      }
+    });
+    const settled = await Promise.all(answers);
+    expect(await bridge.exited).toBe(0);
+    const okIds = settled.filter((a) => a?.status === 200).map((a) => a!.eventId);
+    expect(okIds.length).toBeGreaterThan(0);
+    const messages = await consumeAll(brokers(), topic, {
+      expected: okIds.length,
+      timeoutMs: 30_000,
+    });
+    const inKafka = new Set(messages.map((m) => m.headers.ce_id));
+    for (const id of okIds) expect(inKafka.has(id!)).toBe(true);
+    expect(bridge.output()).toContain('"msg":"stopped"');
+  });
+
+  it('refuses to start with an invalid configuration, listing every problem', async () => {
+    const bridge = await startBridgeProcess(
+      { KAFKA_BROKERS: 'nope', KAFKA_COMPRESSION: 'zip' },
+      { waitReady: false },
+    );
+    expect(await bridge.exited).toBe(1);
+    expect(bridge.output()).toContain('tencent.apps');
+    expect(bridge.output()).toContain('kafka.compression');
+    expect(bridge.output()).toContain('kafka.brokers[0]');
+  });
+});

@@ -1,0 +1,83 @@
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+export const MAIN = join(ROOT, 'dist', 'src', 'main.js');
+
+/** A free TCP port on 127.0.0.1 (released before the bridge binds it). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+export interface BridgeProcess {
+  process: ChildProcess;
+  webhook: string;
+  admin: string;
+  /** Everything the process wrote, for assertions and failure messages. */
+  output(): string;
+  exited: Promise<number | null>;
+  signal(signal: NodeJS.Signals): void;
+}
+
+/**
+ * Starts the built service (`node dist/src/main.js`) on loopback ports and waits until its
+ * `/readyz` answers 200, or throws after `readyTimeoutMs` with the process output.
+ */
+export async function startBridgeProcess(
+  env: Record<string, string>,
+  options: { readyTimeoutMs?: number; waitReady?: boolean } = {},
+): Promise<BridgeProcess> {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
+  const port = await freePort();
+  const adminPort = await freePort();
+  const child = spawn(process.execPath, [MAIN], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      SERVER_HOST: '127.0.0.1',
+      ADMIN_HOST: '127.0.0.1',
+      PORT: String(port),
+      ADMIN_PORT: String(adminPort),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const bridge: BridgeProcess = {
+    process: child,
+    webhook: `http://127.0.0.1:${port}`,
+    admin: `http://127.0.0.1:${adminPort}`,
+    output: () => output,
+    exited,
+    signal: (signal) => child.kill(signal),
+  };
+  if (options.waitReady === false) return bridge;
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  let exitCode: number | null | undefined;
+  void exited.then((code) => (exitCode = code));
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) throw new Error(`bridge exited (${exitCode}):\n${output}`);
+    try {
+      const response = await fetch(`${bridge.admin}/readyz`);
+      if (response.status === 200) return bridge;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`bridge not ready after ${options.readyTimeoutMs ?? 30_000} ms:\n${output}`);
+}

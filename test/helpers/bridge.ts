@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import type { Bridge } from '../../src/app';
+import { createBridge } from '../../src/app';
+import { loadConfig, resolveApps } from '../../src/config/load';
+import type { BridgeConfig } from '../../src/config/types';
+import { createKafkajsPublisher } from '../../src/kafka/kafkajs-publisher';
+import type { EventPublisher } from '../../src/kafka/publisher';
+import { createMetrics } from '../../src/metrics';
+import { APP_ID, TOKEN } from './tencent';
+
+export const CONFIG_DIR = join(__dirname, '..', '..', 'config');
+
+/** The Kafka broker the test run uses (set by the jest global setup). */
+export function brokers(): string {
+  const value = process.env.KAFKA_BROKERS;
+  if (!value) throw new Error('KAFKA_BROKERS is not set: the Kafka global setup did not run');
+  return value;
+}
+
+export function uniqueTopic(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export interface TestBridge {
+  bridge: Bridge;
+  config: Readonly<BridgeConfig>;
+  registry: Registry;
+  publisher: EventPublisher;
+}
+
+/** A bridge built like main.ts builds it, with a real kafkajs publisher, not listening. */
+export async function buildTestBridge(env: Record<string, string> = {}): Promise<TestBridge> {
+  const config = loadConfig({
+    configDir: CONFIG_DIR,
+    env: {
+      TENCENT_APPS: JSON.stringify([
+        { sdkAppId: APP_ID, token: TOKEN, previousTokens: ['previous-token'] },
+        { sdkAppId: '1400000009', unsigned: true },
+      ]),
+      KAFKA_BROKERS: brokers(),
+      SERVER_HOST: '127.0.0.1',
+      ADMIN_HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      ...env,
+    },
+  });
+  const registry = new Registry();
+  const metrics = createMetrics(registry, { defaultMetrics: false });
+  const logger = pino({ level: 'silent' });
+  const publisher = createKafkajsPublisher({ settings: config.kafka, logger, metrics });
+  const bridge = await createBridge({
+    config,
+    apps: resolveApps(config.tencent.apps),
+    publisher,
+    registry,
+    metrics,
+    logger,
+  });
+  return { bridge, config, registry, publisher };
+}
+
+/** The value of one counter/gauge series, 0 when the series does not exist yet. */
+export async function metricValue(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const metric = registry.getSingleMetric(name);
+  if (!metric) throw new Error(`no metric ${name}`);
+  const { values } = await metric.get();
+  const match = values.find((value) =>
+    Object.entries(labels).every(([key, label]) => value.labels[key] === label),
+  );
+  return match?.value ?? 0;
+}

@@ -1,0 +1,48 @@
+import type { TestBridge } from '../helpers/bridge';
+import { buildTestBridge } from '../helpers/bridge';
+
+let t: TestBridge;
+
+beforeAll(async () => {
+  t = await buildTestBridge();
+});
+
+afterAll(async () => {
+  await t.publisher.close(2000);
+});
+
+describe('admin listener', () => {
+  it('serves Prometheus metrics with every documented family', async () => {
+    await t.bridge.webhook.inject({ method: 'POST', url: '/nope' });
+    const response = await t.bridge.admin.inject('/metrics');
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    for (const name of [
+      'live_bridge_callbacks_received_total',
+      'live_bridge_callbacks_rejected_total',
+      'live_bridge_events_forwarded_total',
+      'live_bridge_request_duration_seconds',
+      'live_bridge_kafka_publish_duration_seconds',
+      'live_bridge_kafka_connected',
+    ]) {
+      expect(response.payload).toContain(`# TYPE ${name}`);
+    }
+    expect(response.payload).toContain(
+      'live_bridge_callbacks_rejected_total{reason="not_found"} 1',
+    );
+  });
+
+  it('is alive, and ready only once Kafka is connected', async () => {
+    expect((await t.bridge.admin.inject('/healthz')).statusCode).toBe(200);
+    const before = await t.bridge.admin.inject('/readyz');
+    expect(before.statusCode).toBe(503);
+    expect(JSON.parse(before.payload)).toMatchObject({ ready: false, checks: { kafka: false } });
+    await t.publisher.connect();
+    const after = await t.bridge.admin.inject('/readyz');
+    expect(after.statusCode).toBe(200);
+    expect(JSON.parse(after.payload)).toEqual({
+      ready: true,
+      checks: { kafka: true, notStopping: true },
+    });
+  });
+});
