@@ -6,8 +6,12 @@ import { adminPlugin } from './http/admin-plugin';
 import { callbackPlugin } from './http/callback-plugin';
 import type { EventPublisher } from './kafka/publisher';
 import type { Metrics } from './metrics';
+import { createDedupe } from './pipeline/dedupe';
+import { createDeliverer } from './pipeline/deliver';
 import { createCallbackReceiver } from './pipeline/receive-callback';
 import { createRequestVerifier } from './pipeline/verify-request';
+import type { Drainer, Spool, SpoolRecord } from './spool';
+import { createDrainer } from './spool';
 
 export interface BridgeDependencies {
   config: Readonly<BridgeConfig>;
@@ -16,6 +20,8 @@ export interface BridgeDependencies {
   registry: Registry;
   metrics: Metrics;
   logger: Logger;
+  /** The durable spool (config `spool.enabled`); absent: a failed publish answers 503. */
+  spool?: Spool | undefined;
   now?: () => number;
 }
 
@@ -30,13 +36,86 @@ export interface Bridge {
    */
   stop(graceMs: number): Promise<void>;
   isReady(): boolean;
+  /** The spool drainer, when spooling is on. */
+  drainer: Drainer | undefined;
+}
+
+/** The metric type of a spooled record: its ce_type header, or the structured envelope's type. */
+function eventTypeOf(record: SpoolRecord): string {
+  const header = record.headers.ce_type;
+  if (header !== undefined) return header;
+  try {
+    const parsed = JSON.parse(record.value.toString('utf8')) as { type?: unknown };
+    return typeof parsed.type === 'string' ? parsed.type : 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 /** Builds the webhook and admin servers from config and dependencies. Reads no environment. */
 export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {
-  const { config, publisher, logger, metrics } = deps;
+  const { config, publisher, logger, metrics, spool } = deps;
   const now = deps.now ?? Date.now;
   let stopping = false;
+
+  const drainer =
+    spool &&
+    createDrainer({
+      spool,
+      batchSize: config.spool.drainBatchSize,
+      backoffMinMs: config.spool.drainBackoffMinMs,
+      backoffMaxMs: config.spool.drainBackoffMaxMs,
+      publish: async (records) => {
+        await Promise.all(
+          records.map((record) =>
+            publisher.publish(
+              { ...record, eventType: eventTypeOf(record) },
+              config.kafka.requestTimeoutMs,
+            ),
+          ),
+        );
+      },
+      onDrained: (records) => {
+        metrics.spoolDrained.inc(records.length);
+        logger.info(
+          { events: records.length, left: spool.stats().depth },
+          'drained spooled events',
+        );
+      },
+      onError: (error, attempt) => {
+        metrics.spoolDrainFailures.inc();
+        logger.warn(
+          { err: error, attempt, depth: spool.stats().depth },
+          'spool drain failed, retrying',
+        );
+      },
+    });
+  if (spool) metrics.watchSpool(() => spool.stats());
+  const deliverer = createDeliverer({
+    publisher,
+    publishTimeoutMs: config.kafka.publishTimeoutMs,
+    metrics,
+    now,
+    spool: spool && drainer ? { store: spool, drainer } : undefined,
+    dedupe: config.dedupe.enabled
+      ? createDedupe({
+          windowMs: config.dedupe.windowSeconds * 1000,
+          maxEntries: config.dedupe.maxEntries,
+          now,
+        })
+      : undefined,
+  });
+  /** The spool has room under every bound, so a callback can be made durable without Kafka. */
+  const spoolAccepts = (): boolean => {
+    if (!spool) return false;
+    const stats = spool.stats();
+    const oldest = stats.oldestAcceptedAt;
+    return (
+      stats.depth < config.spool.maxEvents &&
+      stats.bytes < config.spool.maxBytes &&
+      (oldest === undefined || now() - oldest < config.spool.maxAgeSeconds * 1000)
+    );
+  };
 
   const webhook = Hapi.server({
     host: config.server.host,
@@ -58,11 +137,12 @@ export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {
         now,
       }),
       receiver: createCallbackReceiver({
-        publisher,
+        deliverer,
+        metrics,
         topic: config.kafka.topic,
+        quarantineTopic: config.kafka.quarantineTopic,
         contentMode: config.events.contentMode,
         dataSchemaBaseUrl: config.events.dataSchemaBaseUrl,
-        publishTimeoutMs: config.kafka.publishTimeoutMs,
         now,
       }),
       metrics,
@@ -71,8 +151,12 @@ export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {
   });
 
   const readiness = () => {
-    const checks = { kafka: publisher.isConnected(), notStopping: !stopping };
-    return { ready: checks.kafka && checks.notStopping, checks };
+    const checks = {
+      kafka: publisher.isConnected(),
+      spool: spoolAccepts(),
+      notStopping: !stopping,
+    };
+    return { ready: (checks.kafka || checks.spool) && checks.notStopping, checks };
   };
   const admin = Hapi.server({ host: config.admin.host, port: config.admin.port });
   await admin.register({ plugin: adminPlugin, options: { registry: deps.registry, readiness } });
@@ -80,9 +164,12 @@ export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {
   return {
     webhook,
     admin,
+    drainer,
     async start() {
       await admin.start();
       await webhook.start();
+      // Events spooled before a restart go out first: new ones queue behind them.
+      drainer?.kick();
       logger.info(
         { webhook: webhook.info.uri + config.server.callbackPath, admin: admin.info.uri },
         'listening',
@@ -94,7 +181,14 @@ export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {
       // hapi stops accepting, lets in-flight requests finish (each ends with its Kafka ack or
       // its publish deadline), then closes idle keep-alive connections.
       await webhook.stop({ timeout: Math.max(0, deadline - now()) });
+      if (drainer && spool) {
+        // Flush what Kafka takes in the time left; the rest stays on disk for the next start.
+        const drained = await drainer.drainNow(Math.max(0, deadline - now()));
+        await drainer.stop();
+        if (!drained) logger.warn({ depth: spool.stats().depth }, 'spool not empty at shutdown');
+      }
       await publisher.close(Math.max(0, deadline - now()));
+      spool?.close();
       await admin.stop({ timeout: 1000 });
     },
     isReady: () => readiness().ready,

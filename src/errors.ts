@@ -24,6 +24,7 @@ export const REJECTIONS = {
   PUBLISH_TIMEOUT: { status: 503, errorCode: 50302, reason: 'publish_timeout' },
   OVERLOADED: { status: 503, errorCode: 50303, reason: 'overloaded' },
   SHUTTING_DOWN: { status: 503, errorCode: 50304, reason: 'shutting_down' },
+  SPOOL_UNAVAILABLE: { status: 503, errorCode: 50305, reason: 'spool_unavailable' },
 } as const;
 
 export type RejectionCode = keyof typeof REJECTIONS;

@@ -7,6 +7,7 @@ import { createKafkajsPublisher, kafkaClientConfig } from './kafka/kafkajs-publi
 import { ensureTopics } from './kafka/topics';
 import { createLogger } from './logger';
 import { createMetrics } from './metrics';
+import { createSqliteSpool, isSpoolError } from './spool';
 
 /** The only module that touches `process`: environment, arguments, signals and exit codes. */
 async function main(): Promise<void> {
@@ -44,7 +45,24 @@ async function main(): Promise<void> {
   const metrics = createMetrics(registry);
   const kafka = new Kafka(kafkaClientConfig(config.kafka, logger));
   const publisher = createKafkajsPublisher({ settings: config.kafka, logger, metrics, kafka });
-  const bridge = await createBridge({ config, apps, publisher, registry, metrics, logger });
+  let spool;
+  if (config.spool.enabled) {
+    try {
+      spool = createSqliteSpool({
+        path: join(config.spool.dir, 'spool.sqlite'),
+        maxEvents: config.spool.maxEvents,
+        maxBytes: config.spool.maxBytes,
+        maxAgeSeconds: config.spool.maxAgeSeconds,
+      });
+    } catch (error) {
+      if (!isSpoolError(error)) throw error;
+      logger.fatal({ err: error, dir: config.spool.dir }, 'cannot open the spool');
+      process.exit(1);
+    }
+    const { depth } = spool.stats();
+    if (depth > 0) logger.info({ depth }, 'spool holds events from an earlier run: draining');
+  }
+  const bridge = await createBridge({ config, apps, publisher, registry, metrics, logger, spool });
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

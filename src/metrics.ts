@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import type { SpoolStats } from './spool';
 import { Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
 
 /**
@@ -9,7 +10,12 @@ import { Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
 export function createMetrics(registry: Registry, options: { defaultMetrics?: boolean } = {}) {
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  // Read at scrape time from the spool's in-memory counters (set by watchSpool).
+  let spoolStats: (() => SpoolStats) | undefined;
   return {
+    watchSpool(stats: () => SpoolStats): void {
+      spoolStats = stats;
+    },
     callbacksReceived: new Counter({
       name: 'live_bridge_callbacks_received_total',
       help: 'Callback requests received on the webhook route, by CallbackCommand.',
@@ -52,6 +58,49 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
       name: 'live_bridge_kafka_batch_size',
       help: 'Events per produce request.',
       buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+      registers,
+    }),
+    eventsSpooled: new Counter({
+      name: 'live_bridge_events_spooled_total',
+      help: 'Events written to the local spool because Kafka did not ack in time.',
+      registers,
+    }),
+    spoolDrained: new Counter({
+      name: 'live_bridge_spool_drained_total',
+      help: 'Spooled events republished to Kafka and acked.',
+      registers,
+    }),
+    spoolDrainFailures: new Counter({
+      name: 'live_bridge_spool_drain_failures_total',
+      help: 'Drain attempts (one batch each) that Kafka did not ack; the batch is retried.',
+      registers,
+    }),
+    spoolDepth: new Gauge({
+      name: 'live_bridge_spool_depth',
+      help: 'Events in the local spool waiting for Kafka.',
+      registers,
+      collect() {
+        if (spoolStats) this.set(spoolStats().depth);
+      },
+    }),
+    spoolOldestAge: new Gauge({
+      name: 'live_bridge_spool_oldest_age_seconds',
+      help: 'Age of the oldest spooled event (0 when the spool is empty).',
+      registers,
+      collect() {
+        const oldest = spoolStats?.().oldestAcceptedAt;
+        this.set(oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000));
+      },
+    }),
+    eventsQuarantined: new Counter({
+      name: 'live_bridge_events_quarantined_total',
+      help: 'Authenticated callbacks that failed parsing or validation, stored raw in the quarantine topic.',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    duplicates: new Counter({
+      name: 'live_bridge_duplicates_total',
+      help: 'Re-delivered callbacks (same event id) answered OK without a second Kafka record.',
       registers,
     }),
     kafkaConnected: new Gauge({

@@ -78,7 +78,7 @@ export const callbackPlugin: Plugin<CallbackPluginOptions> = {
         request.app.result = result;
         if (result.outcome === 'ignored') metrics.callbacksIgnored.inc({ reason: result.reason });
         const response = h.response(OK_BODY).type('application/json');
-        if (result.outcome === 'published') response.header('x-event-id', result.eventId);
+        if (result.outcome !== 'ignored') response.header('x-event-id', result.eventId);
         return response;
       },
     });
@@ -115,7 +115,8 @@ export const callbackPlugin: Plugin<CallbackPluginOptions> = {
           status: rejection?.status ?? 200,
           outcome: rejection ? 'rejected' : result?.outcome,
           reason: rejection?.reason ?? (result?.outcome === 'ignored' ? result.reason : undefined),
-          eventId: result?.outcome === 'published' ? result.eventId : undefined,
+          eventId:
+            result !== undefined && result.outcome !== 'ignored' ? result.eventId : undefined,
           ms: Math.round(seconds * 1000),
         },
         'callback',

@@ -14,6 +14,8 @@ export interface Batcher<T> {
   flush(): Promise<void>;
   /** Items waiting for a batch plus items in flight. */
   pending(): number;
+  /** Rejects every item not yet in a batch with `error` (the batch in flight is not touched). */
+  abandonQueued(error: unknown): void;
 }
 
 export interface BatcherOptions<T> {
@@ -93,5 +95,9 @@ export function createBatcher<T>(options: BatcherOptions<T>): Batcher<T> {
       return new Promise<void>((resolve) => idleWaiters.push(resolve));
     },
     pending: () => queue.length + inFlight,
+    abandonQueued(error) {
+      for (const entry of queue.splice(0)) entry.reject(error);
+      notifyIdle();
+    },
   };
 }

@@ -154,6 +154,9 @@ export function createKafkajsPublisher(options: {
     async connect() {
       await producer.connect();
     },
+    abandonQueued() {
+      batcher.abandonQueued(new PublishError('PUBLISH_FAILED', 'an earlier publish failed'));
+    },
     async close(timeoutMs) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));

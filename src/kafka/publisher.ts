@@ -15,6 +15,11 @@ export interface EventPublisher {
   connect(): Promise<void>;
   /** Sends what is queued (bounded by `timeoutMs`), then disconnects. */
   close(timeoutMs: number): Promise<void>;
+  /**
+   * Fails every record still waiting for a produce request with `PUBLISH_FAILED`, so that after a
+   * failure nothing accepted later can reach Kafka ahead of what went to the spool.
+   */
+  abandonQueued(): void;
   /** Whether the last contact with Kafka succeeded. */
   isConnected(): boolean;
 }

@@ -2,21 +2,26 @@ import { CallbackRejectedError } from '../errors';
 import type { ContentMode } from '../events/cloudevents';
 import { toKafkaRecord } from '../events/cloudevents';
 import { normalizeRoomCreated } from '../events/room-created-v1';
-import type { EventPublisher } from '../kafka/publisher';
+import { quarantineRecord } from '../events/quarantine';
+import type { Metrics } from '../metrics';
 import { createRoomSchema } from '../tencent/commands/create-room';
 import { parseJsonBody } from '../tencent/json';
 import { CREATE_ROOM_COMMAND } from '../tencent/protocol';
+import type { CreateRoomCallback } from '../tencent/commands/create-room';
+import type { Deliverer } from './deliver';
 import type { VerifiedRequest } from './verify-request';
 
 export type CallbackResult =
-  | { outcome: 'published'; eventId: string; eventType: string }
+  | { outcome: 'published' | 'spooled' | 'duplicate'; eventId: string; eventType: string }
   | { outcome: 'ignored'; reason: 'unsupported_command' | 'probe' };
 
 export interface CallbackReceiver {
   /**
    * Steps 5–10 of the pipeline (design §3) for a verified request: media type, parse, command,
-   * validate, normalize, publish. Resolves only after Kafka acknowledged the event.
-   * @throws CallbackRejectedError for the caller's mistakes; PublishError when Kafka failed.
+   * validate, normalize, publish or spool. Resolves only once the event is durable.
+   * @throws CallbackRejectedError for the caller's mistakes (after storing the body in the
+   * quarantine topic when the body was at fault) and when nothing could store the event;
+   * PublishError when Kafka failed and spooling is off.
    */
   receive(
     request: VerifiedRequest,
@@ -26,13 +31,17 @@ export interface CallbackReceiver {
 }
 
 export interface ReceiverOptions {
-  publisher: EventPublisher;
+  deliverer: Deliverer;
+  metrics: Metrics;
   topic: string;
+  quarantineTopic: string;
   contentMode: ContentMode;
   dataSchemaBaseUrl: string;
-  publishTimeoutMs: number;
   now: () => number;
 }
+
+/** Refusals caused by the body of an authenticated request: its bytes go to quarantine. */
+const QUARANTINED = new Set(['JSON_INVALID', 'COMMAND_MISMATCH', 'PAYLOAD_INVALID']);
 
 /**
  * Media types we parse as JSON. Tencent's docs name no Content-Type header (reference §4), so a
@@ -57,30 +66,66 @@ function isProbe(body: Buffer): boolean {
   return text === '' || text === '{}';
 }
 
+function parseCreateRoom(request: VerifiedRequest, body: Buffer): CreateRoomCallback | undefined {
+  const parsed = parseJsonBody(body);
+  if (parsed.CallbackCommand !== request.query.command) {
+    throw new CallbackRejectedError(
+      'COMMAND_MISMATCH',
+      'CallbackCommand in the body differs from the query',
+    );
+  }
+  if (request.query.command !== CREATE_ROOM_COMMAND) return undefined;
+  const validation = createRoomSchema.validate(parsed, { abortEarly: true, convert: true });
+  if (validation.error) {
+    const detail = validation.error.details[0]?.message ?? 'invalid';
+    throw new CallbackRejectedError('PAYLOAD_INVALID', detail.slice(0, 200));
+  }
+  return validation.value;
+}
+
 export function createCallbackReceiver(options: ReceiverOptions): CallbackReceiver {
+  const { deliverer, metrics } = options;
+
+  /** Stores the raw body of a refused callback, durable like any event, then lets it fail. */
+  async function quarantine(
+    request: VerifiedRequest,
+    body: Buffer,
+    rejection: CallbackRejectedError,
+    receivedAtMs: number,
+  ): Promise<never> {
+    await deliverer.deliver(
+      quarantineRecord({
+        topic: options.quarantineTopic,
+        sdkAppId: request.query.sdkAppId,
+        command: request.query.command,
+        reason: rejection.reason,
+        detail: rejection.message,
+        body,
+        receivedAtMs,
+      }),
+    );
+    metrics.eventsQuarantined.inc({ reason: rejection.reason });
+    throw rejection;
+  }
+
   return {
     async receive(request, body, contentType) {
       const receivedAtMs = options.now();
       checkMediaType(request, contentType);
       if (isProbe(body)) return { outcome: 'ignored', reason: 'probe' };
-      const parsed = parseJsonBody(body);
+      let callback: CreateRoomCallback | undefined;
+      try {
+        callback = parseCreateRoom(request, body);
+      } catch (error) {
+        if (error instanceof CallbackRejectedError && QUARANTINED.has(error.code)) {
+          return quarantine(request, body, error, receivedAtMs);
+        }
+        throw error;
+      }
+      if (!callback) return { outcome: 'ignored', reason: 'unsupported_command' };
       const { query } = request;
-      if (parsed.CallbackCommand !== query.command) {
-        throw new CallbackRejectedError(
-          'COMMAND_MISMATCH',
-          'CallbackCommand in the body differs from the query',
-        );
-      }
-      if (query.command !== CREATE_ROOM_COMMAND) {
-        return { outcome: 'ignored', reason: 'unsupported_command' };
-      }
-      const validation = createRoomSchema.validate(parsed, { abortEarly: true, convert: true });
-      if (validation.error) {
-        const detail = validation.error.details[0]?.message ?? 'invalid';
-        throw new CallbackRejectedError('PAYLOAD_INVALID', detail.slice(0, 200));
-      }
       const event = normalizeRoomCreated(
-        validation.value,
+        callback,
         {
           sdkAppId: query.sdkAppId,
           command: query.command,
@@ -98,8 +143,8 @@ export function createCallbackReceiver(options: ReceiverOptions): CallbackReceiv
         attributes: event.attributes,
         data: event.data,
       });
-      await options.publisher.publish(record, options.publishTimeoutMs);
-      return { outcome: 'published', eventId: record.eventId, eventType: record.eventType };
+      const outcome = await deliverer.deliver(record);
+      return { outcome, eventId: record.eventId, eventType: record.eventType };
     },
   };
 }
