@@ -9,6 +9,8 @@ import type { BridgeConfig } from '../../src/config/types';
 import { createKafkajsPublisher } from '../../src/kafka/kafkajs-publisher';
 import type { EventPublisher } from '../../src/kafka/publisher';
 import { createMetrics } from '../../src/metrics';
+import type { Spool } from '../../src/spool';
+import { createSqliteSpool } from '../../src/spool';
 import { APP_ID, TOKEN } from './tencent';
 
 export const CONFIG_DIR = join(__dirname, '..', '..', 'config');
@@ -29,10 +31,17 @@ export interface TestBridge {
   config: Readonly<BridgeConfig>;
   registry: Registry;
   publisher: EventPublisher;
+  spool: Spool | undefined;
 }
 
-/** A bridge built like main.ts builds it, with a real kafkajs publisher, not listening. */
-export async function buildTestBridge(env: Record<string, string> = {}): Promise<TestBridge> {
+/**
+ * A bridge built like main.ts builds it, with a real kafkajs publisher, not listening. With
+ * `spoolPath` it gets a real SQLite spool there; without, a failed publish answers 503.
+ */
+export async function buildTestBridge(
+  env: Record<string, string> = {},
+  options: { spoolPath?: string } = {},
+): Promise<TestBridge> {
   const config = loadConfig({
     configDir: CONFIG_DIR,
     env: {
@@ -51,6 +60,15 @@ export async function buildTestBridge(env: Record<string, string> = {}): Promise
   const metrics = createMetrics(registry, { defaultMetrics: false });
   const logger = pino({ level: 'silent' });
   const publisher = createKafkajsPublisher({ settings: config.kafka, logger, metrics });
+  const spool =
+    options.spoolPath === undefined
+      ? undefined
+      : createSqliteSpool({
+          path: options.spoolPath,
+          maxEvents: config.spool.maxEvents,
+          maxBytes: config.spool.maxBytes,
+          maxAgeSeconds: config.spool.maxAgeSeconds,
+        });
   const bridge = await createBridge({
     config,
     apps: resolveApps(config.tencent.apps),
@@ -58,8 +76,9 @@ export async function buildTestBridge(env: Record<string, string> = {}): Promise
     registry,
     metrics,
     logger,
+    spool,
   });
-  return { bridge, config, registry, publisher };
+  return { bridge, config, registry, publisher, spool };
 }
 
 /** The value of one counter/gauge series, 0 when the series does not exist yet. */

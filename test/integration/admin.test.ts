@@ -42,7 +42,7 @@ describe('admin listener', () => {
     expect(after.statusCode).toBe(200);
     expect(JSON.parse(after.payload)).toEqual({
       ready: true,
-      checks: { kafka: true, notStopping: true },
+      checks: { kafka: true, spool: false, notStopping: true },
     });
   });
 });

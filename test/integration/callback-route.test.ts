@@ -11,11 +11,14 @@ const OK = { ActionStatus: 'OK', ErrorInfo: '', ErrorCode: 0 };
 
 let t: TestBridge;
 let topic: string;
+let quarantineTopic: string;
 
 beforeAll(async () => {
   topic = uniqueTopic('route');
+  quarantineTopic = `${topic}.quarantine`;
   await createTopic(brokers(), topic, 3);
-  t = await buildTestBridge({ KAFKA_TOPIC: topic });
+  await createTopic(brokers(), quarantineTopic, 1);
+  t = await buildTestBridge({ KAFKA_TOPIC: topic, KAFKA_QUARANTINE_TOPIC: quarantineTopic });
   await t.publisher.connect();
 });
 
@@ -246,7 +249,11 @@ describe('POST /webhooks/tencent/live', () => {
   it('never writes an unauthenticated or invalid request to Kafka', async () => {
     const quietTopic = uniqueTopic('quiet');
     await createTopic(brokers(), quietTopic, 1);
-    const quiet = await buildTestBridge({ KAFKA_TOPIC: quietTopic });
+    await createTopic(brokers(), `${quietTopic}.q`, 1);
+    const quiet = await buildTestBridge({
+      KAFKA_TOPIC: quietTopic,
+      KAFKA_QUARANTINE_TOPIC: `${quietTopic}.q`,
+    });
     await quiet.publisher.connect();
     try {
       const inject = (url: string, body: unknown) =>
@@ -258,6 +265,12 @@ describe('POST /webhooks/tencent/live', () => {
       expect(ok.statusCode).toBe(200);
       const messages = await consumeAll(brokers(), quietTopic, { expected: 1, timeoutMs: 20_000 });
       expect(messages.map((m) => m.key)).toEqual([`${APP_ID}:only-this-one`]);
+      // Only the authenticated invalid body reached the quarantine topic.
+      const quarantined = await consumeAll(brokers(), `${quietTopic}.q`, {
+        expected: 1,
+        timeoutMs: 20_000,
+      });
+      expect(quarantined.map((m) => m.headers.ce_quarantinereason)).toEqual(['payload_invalid']);
     } finally {
       await quiet.publisher.close(2000);
     }
@@ -289,6 +302,39 @@ describe('POST /webhooks/tencent/live', () => {
     expect(failed).toBe(1);
     expect(await metricValue(down.registry, 'live_bridge_kafka_connected')).toBe(0);
     await down.publisher.close(100).catch(() => undefined);
+  });
+
+  it('stores the raw body of an authenticated invalid callback in the quarantine topic', async () => {
+    const raw = `{"CallbackCommand":"${CREATE_ROOM}","RoomInfo":{"RoomName":"no id","Owner_Account":144115216631667826}}`;
+    const before = await metricValue(t.registry, 'live_bridge_events_quarantined_total', {
+      reason: 'payload_invalid',
+    });
+    const response = await post(callbackUrl(), raw);
+    expectFail(response, 400);
+    expect(
+      await metricValue(t.registry, 'live_bridge_events_quarantined_total', {
+        reason: 'payload_invalid',
+      }),
+    ).toBe(before + 1);
+    let total = 0;
+    for (const reason of ['json_invalid', 'command_mismatch', 'payload_invalid']) {
+      total += await metricValue(t.registry, 'live_bridge_events_quarantined_total', { reason });
+    }
+    const messages = await consumeAll(brokers(), quarantineTopic, {
+      expected: total,
+      timeoutMs: 20_000,
+    });
+    expect(messages).toHaveLength(total);
+    const mine = messages.find((m) => m.value.toString() === raw);
+    expect(mine).toBeDefined();
+    expect(mine!.key).toBe(`${APP_ID}:${CREATE_ROOM}`);
+    expect(mine!.headers).toMatchObject({
+      ce_type: 'com.tencentcloud.live.callback.quarantined.v1',
+      ce_source: `tencentcloud:live:${APP_ID}`,
+      ce_quarantinereason: 'payload_invalid',
+      ce_tencentcommand: CREATE_ROOM,
+      ce_quarantinedetail: expect.stringContaining('RoomId') as unknown,
+    });
   });
 
   it('uses the signature scheme Tencent documents', () => {

@@ -49,7 +49,9 @@ describe('kafkajs publisher against the real broker', () => {
       ).toBe(400);
       const batches = (
         await registry.getSingleMetric('live_bridge_kafka_batch_size')!.get()
-      ).values.find((v) => v.metricName === 'live_bridge_kafka_batch_size_count')!.value;
+      ).values.find(
+        (v) => (v as { metricName?: string }).metricName === 'live_bridge_kafka_batch_size_count',
+      )!.value;
       expect(batches).toBeLessThan(400 / 4);
       expect(await metricValue(registry, 'live_bridge_kafka_connected')).toBe(1);
 
