@@ -1,8 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
@@ -23,6 +24,8 @@ export interface BridgeProcess {
   process: ChildProcess;
   webhook: string;
   admin: string;
+  /** The spool directory (a fresh temp dir unless `SPOOL_DIR` was given). */
+  spoolDir: string;
   /** Everything the process wrote, for assertions and failure messages. */
   output(): string;
   exited: Promise<number | null>;
@@ -40,6 +43,7 @@ export async function startBridgeProcess(
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
   const port = await freePort();
   const adminPort = await freePort();
+  const spoolDir = env.SPOOL_DIR ?? mkdtempSync(join(tmpdir(), 'bridge-spool-'));
   const child = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
     env: {
@@ -48,6 +52,7 @@ export async function startBridgeProcess(
       ADMIN_HOST: '127.0.0.1',
       PORT: String(port),
       ADMIN_PORT: String(adminPort),
+      SPOOL_DIR: spoolDir,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -60,6 +65,7 @@ export async function startBridgeProcess(
     process: child,
     webhook: `http://127.0.0.1:${port}`,
     admin: `http://127.0.0.1:${adminPort}`,
+    spoolDir,
     output: () => output,
     exited,
     signal: (signal) => child.kill(signal),
