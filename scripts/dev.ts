@@ -49,25 +49,21 @@ async function main(): Promise<void> {
   console.log(`Kafka at ${kafka.brokers} (${kafka.source})`);
   await createTopic(kafka.brokers, TOPIC, 3);
 
-  const bridge = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(ROOT, 'src', 'main.ts')],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: {
-        ...process.env,
-        TENCENT_SDK_APP_ID: APP_ID,
-        TENCENT_CALLBACK_TOKEN: TOKEN,
-        KAFKA_BROKERS: kafka.brokers,
-        KAFKA_TOPIC: TOPIC,
-        PORT,
-        ADMIN_PORT,
-        SERVER_HOST: '127.0.0.1',
-        ADMIN_HOST: '127.0.0.1',
-      },
+  const bridge = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: {
+      ...process.env,
+      TENCENT_SDK_APP_ID: APP_ID,
+      TENCENT_CALLBACK_TOKEN: TOKEN,
+      KAFKA_BROKERS: kafka.brokers,
+      KAFKA_TOPIC: TOPIC,
+      PORT,
+      ADMIN_PORT,
+      SERVER_HOST: '127.0.0.1',
+      ADMIN_HOST: '127.0.0.1',
     },
-  );
+  });
   let stopping = false;
   const stop = async (code: number): Promise<void> => {
     if (stopping) return;
@@ -99,7 +95,11 @@ async function main(): Promise<void> {
   console.log(`\nKafka record on ${TOPIC}:`);
   console.log(
     JSON.stringify(
-      { key: record?.key, headers: record?.headers, value: JSON.parse(record?.value.toString() ?? 'null') as unknown },
+      {
+        key: record?.key,
+        headers: record?.headers,
+        value: JSON.parse(record?.value.toString() ?? 'null') as unknown,
+      },
       null,
       2,
     ),
