@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createTopic, consumeAll, resolveKafka } from '../test/helpers/kafka-broker';
+import { consumeAll, resolveKafka } from '../test/helpers/kafka-broker';
 import { computeSign } from '../src/tencent/signature';
 
 const ROOT = join(__dirname, '..');
@@ -47,7 +47,6 @@ async function main(): Promise<void> {
   console.log('starting Kafka …');
   const kafka = await resolveKafka();
   console.log(`Kafka at ${kafka.brokers} (${kafka.source})`);
-  await createTopic(kafka.brokers, TOPIC, 3);
 
   const bridge = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts')], {
     cwd: ROOT,

@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 
 /**
@@ -19,15 +19,40 @@ export async function ensureTopics(options: {
     const missing = [...new Set(options.topics)].filter((topic) => !existing.has(topic));
     if (missing.length === 0) return;
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: missing.map((topic) => ({
         topic,
         numPartitions: options.partitions,
         replicationFactor: options.replicationFactor,
       })),
     });
+    await waitForLeaders(admin, missing, 30_000);
     options.logger.info({ topics: missing }, 'created Kafka topics');
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * Waits until every partition of the topics has a leader. kafkajs' `waitForLeaders` gives up on
+ * UNKNOWN_TOPIC_OR_PARTITION while a KRaft cluster is still propagating the new topic.
+ */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      const ready = metadata.topics.every(
+        (topic) =>
+          topic.partitions.length > 0 &&
+          topic.partitions.every((partition) => partition.leader >= 0),
+      );
+      if (ready && metadata.topics.length === topics.length) return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`no leaders for ${topics.join(', ')} in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

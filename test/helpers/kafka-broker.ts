@@ -211,9 +211,22 @@ export async function createTopic(brokers: string, topic: string, partitions = 1
   try {
     await admin.createTopics({
       topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-      waitForLeaders: true,
       timeout: 15_000,
     });
+    // kafkajs' own waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION while KRaft metadata is
+    // still propagating (seen on a loaded 2-core machine); poll the metadata ourselves, bounded.
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+        const found = topics[0]?.partitions ?? [];
+        if (found.length === partitions && found.every((p) => p.leader >= 0)) return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+      if (Date.now() > deadline) throw new Error(`topic ${topic} has no leaders after 15 s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   } finally {
     await admin.disconnect();
   }
