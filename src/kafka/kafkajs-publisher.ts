@@ -54,8 +54,11 @@ export function kafkaClientConfig(settings: KafkaSettings, logger: Logger): Kafk
       () =>
       ({ level, log }) => {
         const { message, ...extra } = log;
-        const method =
+        let method: 'error' | 'warn' | 'debug' =
           level <= logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug';
+        // We bound retries on purpose: a publish that outlives its deadline goes to the spool.
+        // Idempotence still dedupes retries within the session, which is all we rely on.
+        if (message.startsWith('Limiting retries for the idempotent producer')) method = 'debug';
         logger[method]({ kafkajs: extra }, message);
       },
   };
