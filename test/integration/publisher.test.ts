@@ -6,7 +6,8 @@ import type { KafkaRecord } from '../../src/events/cloudevents';
 import { createKafkajsPublisher } from '../../src/kafka/kafkajs-publisher';
 import { createMetrics } from '../../src/metrics';
 import { CONFIG_DIR, brokers, metricValue, uniqueTopic } from '../helpers/bridge';
-import { consumeAll, createTopic } from '../helpers/kafka-broker';
+import { ensureTopics } from '../../src/kafka/topics';
+import { consumeAll, createKafkaClient, createTopic } from '../helpers/kafka-broker';
 
 function publisherFor(env: Record<string, string>) {
   const config = loadConfig({
@@ -117,5 +118,32 @@ describe('kafkajs publisher against the real broker', () => {
     await Promise.all(pending);
     const messages = await consumeAll(brokers(), topic, { expected: 50, timeoutMs: 20_000 });
     expect(messages).toHaveLength(50);
+  });
+});
+
+describe('topic creation', () => {
+  it('creates missing topics with the configured partitions and leaves existing ones alone', async () => {
+    const existing = uniqueTopic('exists');
+    await createTopic(brokers(), existing, 1);
+    const fresh = uniqueTopic('created');
+    const kafka = createKafkaClient(brokers(), 'ensure-topics');
+    await ensureTopics({
+      kafka,
+      topics: [existing, fresh, `${fresh}.quarantine`],
+      partitions: 4,
+      replicationFactor: 1,
+      logger: pino({ level: 'silent' }),
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const { topics } = await admin.fetchTopicMetadata({
+        topics: [existing, fresh, `${fresh}.quarantine`],
+      });
+      const partitions = Object.fromEntries(topics.map((t) => [t.name, t.partitions.length]));
+      expect(partitions).toEqual({ [existing]: 1, [fresh]: 4, [`${fresh}.quarantine`]: 4 });
+    } finally {
+      await admin.disconnect();
+    }
   });
 });
