@@ -42,7 +42,7 @@ if [ -n "$missing" ]; then
   echo "check-chart: missing tools:$missing; run: bash scripts/install-chart-tools.sh" >&2
   exit 2
 fi
-# shellcheck source=scripts/node-env.sh
+# shellcheck source=/dev/null
 source "$root/scripts/node-env.sh"
 if [ ! -f "$root/dist/src/main.js" ]; then
   echo "check-chart: dist/src/main.js is missing; run: npm run build" >&2
@@ -80,7 +80,6 @@ render() { # render VALUES_FILE OUT [extra helm args...]
 
 lint() {
   local values="$1"
-  # shellcheck disable=SC2046
   helm lint --strict "$chart" --namespace "$NAMESPACE" --kube-version "$KUBE_VERSION" -f "$values" | tail -n 1
 }
 

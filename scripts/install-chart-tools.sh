@@ -124,9 +124,15 @@ install_promtool() {
   promtool --version 2>&1 | head -1 >&2
 }
 
+timed() { # timed FUNCTION: runs it and logs how long it took
+  local t0=$SECONDS
+  "$1"
+  log "$1: $((SECONDS - t0))s"
+}
+
 start=$(date +%s)
-install_helm
-install_helm_unittest
-install_kubernetes_validate
-install_promtool
+timed install_helm
+timed install_helm_unittest
+timed install_kubernetes_validate
+timed install_promtool
 log "done in $(($(date +%s) - start))s; add $bin to PATH (scripts/check-chart.sh does)"
