@@ -61,7 +61,7 @@ run() {
   shift
   if out="$("$@" 2>&1)"; then
     passed=$((passed + 1))
-    printf 'ok   %s%s\n' "$name" "${out:+  [$(printf '%s' "$out" | tail -n 1 | cut -c1-120)]}"
+    printf 'ok   %s%s\n' "$name" "${out:+  [$(printf '%s' "$out" | tail -n 1 | cut -c1-220)]}"
   else
     failed=$((failed + 1))
     printf 'FAIL %s\n' "$name"
@@ -92,7 +92,8 @@ k8s_validate() { # k8s_validate RENDERED: strict schema validation of every buil
   }
   # A kind without a schema is only a WARN for kubernetes-validate: treat it as a failure.
   if printf '%s\n' "$out" | grep -E '^(WARN|ERROR)' >&2; then return 1; fi
-  printf 'kubernetes %s: %s\n' "$KUBE_VERSION" "$(cat "$base.kinds")"
+  printf '%s resources valid for Kubernetes %s, %s CRD objects set aside: %s\n' \
+    "$(grep -c '^kind:' "$base.k8s.yaml")" "$KUBE_VERSION" "$(grep -c '^kind:' "$base.crd.yaml")" "$(cat "$base.kinds")"
 }
 
 prom_rules() { # prom_rules RENDERED: promtool check + unit tests of the alerts
@@ -102,7 +103,9 @@ prom_rules() { # prom_rules RENDERED: promtool check + unit tests of the alerts
   "$py" "$manifests" rules "$rendered" "$dir/rules.yaml" || return 1
   promtool check rules "$dir/rules.yaml" || return 1
   cp "$root/helm/tools/alerts_test.yaml" "$dir/alerts_test.yaml"
-  promtool test rules "$dir/alerts_test.yaml"
+  promtool test rules "$dir/alerts_test.yaml" || return 1
+  printf '%s alerts pass promtool check; %s alert unit tests pass\n' \
+    "$(grep -c '^ *- alert:' "$dir/rules.yaml")" "$(grep -c '^ *alertname:' "$dir/alerts_test.yaml")"
 }
 
 app_config() { # app_config RENDERED: the app validates the config the chart renders
