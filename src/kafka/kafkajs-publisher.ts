@@ -100,8 +100,25 @@ export function createKafkajsPublisher(options: {
     connected = value;
     metrics.kafkaConnected.set(value ? 1 : 0);
   };
-  producer.on(producer.events.CONNECT, () => setConnected(true));
-  producer.on(producer.events.DISCONNECT, () => setConnected(false));
+  // kafkajs emits CONNECT before an idempotent producer has its producer id (InitProducerId).
+  // A batch sent in that gap goes out without one and can fail after Kafka stored it, so the
+  // spool would send it again. Nothing is sent, and nothing reported connected, until
+  // connect() has resolved.
+  let connecting: Promise<void> | undefined;
+  const ensureConnected = (): Promise<void> => {
+    connecting ??= producer.connect().then(
+      () => setConnected(true),
+      (error: unknown) => {
+        connecting = undefined;
+        throw error;
+      },
+    );
+    return connecting;
+  };
+  producer.on(producer.events.DISCONNECT, () => {
+    connecting = undefined;
+    setConnected(false);
+  });
 
   async function send(records: KafkaRecord[]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
@@ -112,6 +129,7 @@ export function createKafkajsPublisher(options: {
     }
     const stopTimer = metrics.publishDuration.startTimer();
     try {
+      await ensureConnected();
       await producer.sendBatch({
         topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
         acks: -1,
@@ -154,9 +172,7 @@ export function createKafkajsPublisher(options: {
         clearTimeout(timer);
       }
     },
-    async connect() {
-      await producer.connect();
-    },
+    connect: ensureConnected,
     abandonQueued() {
       batcher.abandonQueued(new PublishError('PUBLISH_FAILED', 'an earlier publish failed'));
     },

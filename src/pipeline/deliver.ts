@@ -82,17 +82,39 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     return 'spooled';
   }
 
+  /** Direct publishes not yet settled, in acceptance order. */
+  interface Pending {
+    record: KafkaRecord;
+    /** Set when the record was sent to the spool after all. */
+    diverted?: Promise<Delivery>;
+  }
+  const pending: Pending[] = [];
+
+  /**
+   * A direct publish failed: every record still waiting for Kafka (in flight or queued) goes to
+   * the spool now, in acceptance order and in one synchronous pass, so none of them reaches
+   * Kafka ahead of an earlier one. Copies already on the wire may still land: duplicates with
+   * the same id, never a reordering.
+   */
+  function divertPending(): void {
+    publisher.abandonQueued();
+    for (const entry of pending.splice(0)) entry.diverted = toSpool(entry.record);
+  }
+
   async function makeDurable(record: KafkaRecord): Promise<Delivery> {
     if (spooling()) return toSpool(record);
+    const entry: Pending = { record };
+    pending.push(entry);
     try {
       await publisher.publish(record, options.publishTimeoutMs);
-      return 'published';
     } catch (error) {
       if (!spool || !(error instanceof PublishError)) throw error;
-      // Whatever was accepted after this record must not reach Kafka before it.
-      publisher.abandonQueued();
-      return toSpool(record);
+      if (!entry.diverted) divertPending();
+    } finally {
+      const at = pending.indexOf(entry);
+      if (at >= 0) pending.splice(at, 1);
     }
+    return entry.diverted ?? 'published';
   }
 
   return {
