@@ -17,4 +17,7 @@ module.exports = {
     { ...common, displayName: 'fault', testMatch: ['<rootDir>/test/fault/**/*.test.ts'] },
   ],
   testTimeout: 60000,
+  // Results are final once every test ran; a leaked timer (e.g. a test that failed before its
+  // cleanup) must not keep CI waiting until its time limit.
+  forceExit: true,
 };

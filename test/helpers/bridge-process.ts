@@ -41,8 +41,9 @@ export async function startBridgeProcess(
   options: { readyTimeoutMs?: number; waitReady?: boolean } = {},
 ): Promise<BridgeProcess> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
-  const port = await freePort();
-  const adminPort = await freePort();
+  // Explicit ports (e.g. to restart a bridge where Tencent expects it) win over free ones.
+  const port = env.PORT === undefined ? await freePort() : Number(env.PORT);
+  const adminPort = env.ADMIN_PORT === undefined ? await freePort() : Number(env.ADMIN_PORT);
   const spoolDir = env.SPOOL_DIR ?? mkdtempSync(join(tmpdir(), 'bridge-spool-'));
   const child = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
