@@ -84,7 +84,7 @@ function record(n: number): KafkaRecord {
 }
 
 describe('a Kafka failure with several callbacks of one key in flight', () => {
-  it('spools and then publishes the callbacks of one key in acceptance order (BUG: deliver.ts abandons queued callbacks before the rest of the in-flight batch)', async () => {
+  it('spools and then publishes the callbacks of one key in acceptance order (regression: a failed multi-record batch once let queued callbacks overtake the rest of it)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fault-order-'));
     const config = loadConfig({
       configDir: CONFIG_DIR,

@@ -51,7 +51,7 @@ function connectingKafka() {
 }
 
 describe('publishing while the idempotent producer is still connecting', () => {
-  it('does not send or report connected before producer.connect() resolved (BUG: kafkajs-publisher.ts sends during InitProducerId, duplicating drained batches)', async () => {
+  it('does not send or report connected before producer.connect() resolved (regression: sends during InitProducerId once duplicated drained batches)', async () => {
     const config = loadConfig({
       configDir: CONFIG_DIR,
       env: { TENCENT_SDK_APP_ID: APP_ID, TENCENT_CALLBACK_TOKEN: TOKEN },
