@@ -1,7 +1,7 @@
 import { ROOM_CREATED_V1 } from '../../src/events/room-created-v1';
 import { brokers, uniqueTopic } from '../helpers/bridge';
 import type { BridgeProcess } from '../helpers/bridge-process';
-import { startBridgeProcess } from '../helpers/bridge-process';
+import { readMetrics, startBridgeProcess } from '../helpers/bridge-process';
 import { assertMatchesSchema } from '../helpers/event-schema';
 import { consumeAll, createTopic } from '../helpers/kafka-broker';
 import { kcatConsume } from '../helpers/kcat';
@@ -18,17 +18,6 @@ async function send(bridge: BridgeProcess, body: unknown, url = callbackUrl()) {
     body: (await response.json()) as Record<string, unknown>,
     eventId: response.headers.get('x-event-id'),
   };
-}
-
-/** `name{labels} value` lines of a Prometheus text exposition, as a map. */
-function parseMetrics(text: string): Map<string, number> {
-  const values = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || line.trim() === '') continue;
-    const at = line.lastIndexOf(' ');
-    values.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return values;
 }
 
 function env(topic: string): Record<string, string> {
@@ -95,7 +84,7 @@ describe('the built service as a process, with the real broker', () => {
         }
       }
 
-      const metrics = parseMetrics(await (await fetch(`${bridge.admin}/metrics`)).text());
+      const metrics = await readMetrics(bridge);
       expect(metrics.get(`live_bridge_callbacks_received_total{command="${CREATE_ROOM}"}`)).toBe(
         22,
       );

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BridgeProcess } from '../helpers/bridge-process';
-import { startBridgeProcess } from '../helpers/bridge-process';
+import { readMetrics, startBridgeProcess } from '../helpers/bridge-process';
 import type { FaultBroker } from '../helpers/fault';
 import {
   compareById,
@@ -22,7 +22,6 @@ import {
   metric,
   msUntilDrainStarts,
   portOf,
-  readMetrics,
   readTopic,
   sleep,
   startFaultBroker,

@@ -88,3 +88,19 @@ export async function startBridgeProcess(
   child.kill('SIGKILL');
   throw new Error(`bridge not ready after ${options.readyTimeoutMs ?? 30_000} ms:\n${output}`);
 }
+
+/** `name{labels}` → value of a Prometheus text exposition. */
+export function parseMetrics(text: string): Map<string, number> {
+  const values = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line.trim() === '') continue;
+    const at = line.lastIndexOf(' ');
+    values.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return values;
+}
+
+export async function readMetrics(bridge: BridgeProcess): Promise<Map<string, number>> {
+  const response = await fetch(`${bridge.admin}/metrics`, { signal: AbortSignal.timeout(2000) });
+  return parseMetrics(await response.text());
+}

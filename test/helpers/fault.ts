@@ -9,6 +9,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BridgeProcess } from './bridge-process';
+import { readMetrics } from './bridge-process';
 import type { ConsumedMessage, LocalBroker } from './kafka-broker';
 import {
   REPO_ROOT,
@@ -127,22 +128,6 @@ export function faultBridgeEnv(
     LOG_LEVEL: 'info',
     ...extra,
   };
-}
-
-/** `name{labels}` → value of a Prometheus text exposition. */
-export function parseMetrics(text: string): Map<string, number> {
-  const values = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || line.trim() === '') continue;
-    const at = line.lastIndexOf(' ');
-    values.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return values;
-}
-
-export async function readMetrics(bridge: BridgeProcess): Promise<Map<string, number>> {
-  const response = await fetch(`${bridge.admin}/metrics`, { signal: AbortSignal.timeout(2000) });
-  return parseMetrics(await response.text());
 }
 
 /** One metric (0 when absent: prom-client omits labelled counters never incremented). */
