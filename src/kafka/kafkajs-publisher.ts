@@ -69,6 +69,26 @@ export function kafkaClientConfig(settings: KafkaSettings, logger: Logger): Kafk
   return config;
 }
 
+/** Broker answers that mean this producer id's state is unusable; only a new producer helps. */
+const PRODUCER_STATE_ERRORS = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+  'INVALID_PRODUCER_ID_MAPPING',
+]);
+
+/** The kafkajs error type of `error` or of one of its causes, when it is a producer-state error. */
+function producerStateError(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    const type = (current as { type?: unknown }).type;
+    if (typeof type === 'string' && PRODUCER_STATE_ERRORS.has(type)) return type;
+    current =
+      (current as { cause?: unknown }).cause ??
+      (current as { originalError?: unknown }).originalError;
+  }
+  return undefined;
+}
+
 /**
  * The Kafka publisher: an idempotent kafkajs producer (`acks=all`, one request in flight, so
  * retries never reorder or duplicate within a partition) fed by a micro-batcher.
@@ -79,20 +99,28 @@ export function createKafkajsPublisher(options: {
   metrics: Metrics;
   /** Injected for tests; defaults to a client built from `settings`. */
   kafka?: Kafka;
-}): EventPublisher & { producer: Producer } {
+}): EventPublisher {
   const { settings, logger, metrics } = options;
   const kafka = options.kafka ?? new Kafka(kafkaClientConfig(settings, logger));
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
-    retry: {
-      retries: settings.retry.retries,
-      initialRetryTime: settings.retry.initialRetryTimeMs,
-      maxRetryTime: settings.retry.maxRetryTimeMs,
-    },
-  });
+  const newProducer = (): Producer => {
+    const created = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: {
+        retries: settings.retry.retries,
+        initialRetryTime: settings.retry.initialRetryTimeMs,
+        maxRetryTime: settings.retry.maxRetryTimeMs,
+      },
+    });
+    created.on(created.events.DISCONNECT, () => {
+      if (producer !== created) return;
+      connecting = undefined;
+      setConnected(false);
+    });
+    return created;
+  };
   const compression =
     settings.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
   let connected = false;
@@ -105,6 +133,7 @@ export function createKafkajsPublisher(options: {
   // spool would send it again. Nothing is sent, and nothing reported connected, until
   // connect() has resolved.
   let connecting: Promise<void> | undefined;
+  let producer = newProducer();
   const ensureConnected = (): Promise<void> => {
     connecting ??= producer.connect().then(
       () => setConnected(true),
@@ -115,10 +144,21 @@ export function createKafkajsPublisher(options: {
     );
     return connecting;
   };
-  producer.on(producer.events.DISCONNECT, () => {
+  /**
+   * After a broker lost records it had not yet replicated (e.g. a single broker SIGKILLed), the
+   * producer's sequence numbers run ahead of the broker's and every later batch is refused with
+   * OUT_OF_ORDER_SEQUENCE_NUMBER. kafkajs never resets its producer id, so the spool would never
+   * drain. A new producer (new producer id, sequences from 0) recovers; the batch is retried by
+   * its caller, at least once, with the same event ids.
+   */
+  const resetProducer = (reason: string): void => {
+    logger.warn({ reason }, 'replacing the Kafka producer (new producer id)');
+    const old = producer;
+    producer = newProducer();
     connecting = undefined;
     setConnected(false);
-  });
+    old.disconnect().catch(() => undefined);
+  };
 
   async function send(records: KafkaRecord[]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
@@ -142,6 +182,8 @@ export function createKafkajsPublisher(options: {
     } catch (error) {
       stopTimer({ outcome: 'error' });
       setConnected(false);
+      const fatal = producerStateError(error);
+      if (fatal) resetProducer(fatal);
       throw new PublishError('PUBLISH_FAILED', 'Kafka did not acknowledge the batch', {
         cause: error,
       });
@@ -156,7 +198,6 @@ export function createKafkajsPublisher(options: {
   });
 
   return {
-    producer,
     async publish(record, deadlineMs) {
       const signal = { expired: false };
       let timer: NodeJS.Timeout | undefined;
