@@ -1,0 +1,334 @@
+/** Markdown tables for a run's results (printed at the end of a run, pasted into BENCHMARKS.md). */
+import type { ClosedLoopResult } from '../load/closed-loop';
+import type { OpenLoopResult } from '../load/open-loop';
+import type { CpuReport } from './procs';
+import type { BenchResults, Measured } from './results';
+
+const f = (value: number | undefined, digits = 1): string =>
+  value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits);
+const n = (value: number | undefined): string =>
+  value === undefined || !Number.isFinite(value) ? '–' : Math.round(value).toLocaleString('en-US');
+
+function table(header: string[], rows: string[][]): string {
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ].join('\n');
+}
+
+const cpu = (report: CpuReport, role: string): string => f(report.percentOfCore[role], 0);
+
+function closedRow(label: string, m: Measured<ClosedLoopResult>, role: string): string[] {
+  const r = m.result;
+  const notOk = r.completed - r.ok + r.errors;
+  return [
+    label,
+    String(r.connections),
+    n(r.okPerSec),
+    f(r.latencyMs.p50),
+    f(r.latencyMs.p99),
+    f(r.latencyMs.p999),
+    f(r.latencyMs.max),
+    n(notOk),
+    cpu(m.cpu, role),
+    f(((m.cpu.percentOfCore[role] ?? Number.NaN) * 10_000) / r.okPerSec, 0),
+    cpu(m.cpu, 'loadgen'),
+    cpu(m.cpu, 'broker'),
+    f(m.cpu.otherPercentOfCore, 0),
+    m.kafka ? `${f(m.kafka.meanBatchSize)} / ${f(m.kafka.meanProduceMs)}` : '–',
+  ];
+}
+
+function openRow(label: string, m: Measured<OpenLoopResult>, role: string): string[] {
+  const r = m.result;
+  return [
+    label,
+    n(r.rate),
+    n(r.okPerSec),
+    f(r.latencyMs.p50, 2),
+    f(r.latencyMs.p90, 2),
+    f(r.latencyMs.p99, 2),
+    f(r.latencyMs.p999, 2),
+    f(r.latencyMs.max, 1),
+    n(r.notOk),
+    n(r.overThreshold),
+    cpu(m.cpu, role),
+    f(((m.cpu.percentOfCore[role] ?? Number.NaN) * 10_000) / r.rate, 0),
+    cpu(m.cpu, 'loadgen'),
+    cpu(m.cpu, 'broker'),
+    f(m.cpu.otherPercentOfCore, 0),
+    m.kafka ? `${f(m.kafka.meanBatchSize)} / ${f(m.kafka.meanProduceMs)}` : '–',
+  ];
+}
+
+export function renderReport(results: BenchResults): string {
+  const out: string[] = [];
+  const m = results.machine;
+  out.push(
+    `Run ${results.startedAt} → ${results.finishedAt} (${results.mode}); ${m.cpus} × ${m.cpuModel}, ` +
+      `${m.memoryGB} GB, Linux ${m.kernel}, Node ${m.node}, Kafka ${m.kafka} (${m.java}), ` +
+      `commit ${m.gitCommit.slice(0, 12)}${m.srcChanges.length ? ` + ${m.srcChanges.length} uncommitted src/config change(s)` : ''}, ` +
+      `load average at start ${m.loadAverageAtStart.map((v) => v.toFixed(2)).join(' ')}.`,
+  );
+
+  if (results.quiet.length) {
+    out.push(
+      `\nOther work on the machine before each phase (CPU of processes not of this run, % of one core): ` +
+        results.quiet
+          .map(
+            (q) =>
+              `${q.phase} ${f(q.otherPercentOfCore, 0)} %${q.waitedSec ? ` (waited ${q.waitedSec} s)` : ''}`,
+          )
+          .join(', ') +
+        '. The "CPU other %" columns show the same during each measurement.',
+    );
+  }
+  out.push('\n**Saturation (closed loop, autocannon) and Kafka ceiling**\n');
+  const sat: string[][] = [];
+  if (results.httpCeiling) {
+    sat.push(
+      closedRow('HTTP ceiling (trivial hapi route)', results.httpCeiling.saturation, 'server'),
+    );
+  }
+  for (const k of results.kafkaCeiling ?? []) {
+    const r = k.result;
+    sat.push([
+      `Kafka ceiling (publisher alone, ${r.window} outstanding; mean batch ${f(r.meanBatchSize)})`,
+      String(r.window),
+      n(r.ackedPerSec),
+      f(r.ackLatencyMs.p50),
+      f(r.ackLatencyMs.p99),
+      f(r.ackLatencyMs.p999),
+      f(r.ackLatencyMs.max),
+      n(r.failed),
+      cpu(k.cpu, 'publisher'),
+      f(((k.cpu.percentOfCore.publisher ?? Number.NaN) * 10_000) / r.ackedPerSec, 0),
+      '–',
+      cpu(k.cpu, 'broker'),
+      f(k.cpu.otherPercentOfCore, 0),
+      '–',
+    ]);
+  }
+  for (const [level, run] of Object.entries(results.bridge)) {
+    if (run.saturation)
+      sat.push(closedRow(`Bridge end to end, LOG_LEVEL=${level}`, run.saturation, 'bridge'));
+  }
+  if (sat.length) {
+    out.push(
+      table(
+        [
+          'measurement',
+          'conns / window',
+          'OK/s',
+          'p50 ms',
+          'p99 ms',
+          'p99.9 ms',
+          'max ms',
+          'errors',
+          'CPU server %',
+          'server CPU µs/req',
+          'CPU loadgen %',
+          'CPU broker %',
+          'CPU other %',
+          'bridge batch / produce ms',
+        ],
+        sat,
+      ),
+    );
+  }
+
+  const fixed: string[][] = [];
+  for (const r of results.httpCeiling?.fixedRates ?? [])
+    fixed.push(openRow('HTTP ceiling', r, 'server'));
+  for (const [level, run] of Object.entries(results.bridge)) {
+    for (const r of run.fixedRates) fixed.push(openRow(`bridge, ${level}`, r, 'bridge'));
+  }
+  if (fixed.length) {
+    out.push('\n**Fixed rates (open loop; latency from intended send time)**\n');
+    out.push(
+      table(
+        [
+          'server',
+          'rate/s',
+          'OK/s',
+          'p50 ms',
+          'p90 ms',
+          'p99 ms',
+          'p99.9 ms',
+          'max ms',
+          'not OK',
+          '> 2 s',
+          'CPU server %',
+          'server CPU µs/req',
+          'CPU loadgen %',
+          'CPU broker %',
+          'CPU other %',
+          'bridge batch / produce ms',
+        ],
+        fixed,
+      ),
+    );
+  }
+
+  const mem: string[][] = [];
+  for (const [level, run] of Object.entries(results.bridge)) {
+    mem.push([
+      `bridge runs above, ${level}`,
+      f(run.peakRssMB),
+      f(run.vmHwmMB),
+      f(run.peakHeapUsedMB),
+      '–',
+      `${n(run.eventsForwarded)} forwarded, ${n(run.eventsSpooled)} spooled`,
+    ]);
+  }
+  if (results.soak) {
+    const s = results.soak;
+    mem.push([
+      `soak ${s.durationSec} s at ${s.rate}/s (info)`,
+      f(s.memory.peakRssMB),
+      f(s.vmHwmMB),
+      f(s.memory.peakHeapUsedMB),
+      `RSS ${f(s.memory.startRssMB)} → ${f(s.memory.endRssMB)} MB (2nd half ${f(s.memory.rssSlopeMBPerMin, 2)} MB/min); heap floor ${f(s.memory.startHeapUsedMB)} → ${f(s.memory.endHeapUsedMB)} MB (2nd half ${f(s.memory.heapUsedSlopeMBPerMin, 2)} MB/min)`,
+      `p50 ${f(s.load.result.latencyMs.p50, 2)} / p99 ${f(s.load.result.latencyMs.p99, 2)} / p99.9 ${f(s.load.result.latencyMs.p999, 2)} / max ${f(s.load.result.latencyMs.max)} ms, ${n(s.load.result.notOk)} not OK, ${n(s.eventsSpooled)} spooled`,
+    ]);
+  }
+  if (mem.length) {
+    out.push('\n**Bridge memory (/metrics every 1 s, every 5 s in the soak; VmHWM from /proc)**\n');
+    out.push(
+      table(['run', 'peak RSS MB', 'VmHWM MB', 'peak heap used MB', 'start → end', 'notes'], mem),
+    );
+  }
+
+  if (results.soak?.memory.buckets?.length) {
+    const m = results.soak.memory;
+    out.push(`\n**Soak memory by ${f(m.bucketSec, 0)} s bucket**\n`);
+    out.push(
+      table(
+        ['from s', 'RSS mean MB', 'RSS max MB', 'heap used floor MB', 'heap used max MB'],
+        m.buckets.map((b) => [
+          f(b.fromSec, 0),
+          f(b.rssMeanMB),
+          f(b.rssMaxMB),
+          f(b.heapUsedFloorMB),
+          f(b.heapUsedMaxMB),
+        ]),
+      ),
+    );
+  }
+
+  if (results.spool) {
+    const s = results.spool;
+    out.push('\n**Spool path (Kafka down; open loop)**\n');
+    const rows = [
+      openRow(
+        `transition: broker stopped at ${f(s.transition.brokerStopAfterSec, 0)} s (stop took ${f(s.transition.brokerStopTookSec)} s)`,
+        s.transition,
+        'bridge',
+      ),
+      openRow('broker down', s.down, 'bridge'),
+    ];
+    out.push(
+      table(
+        [
+          'phase',
+          'rate/s',
+          'OK/s',
+          'p50 ms',
+          'p90 ms',
+          'p99 ms',
+          'p99.9 ms',
+          'max ms',
+          'not OK',
+          '> 2 s',
+          'CPU bridge %',
+          'bridge CPU µs/req',
+          'CPU loadgen %',
+          'CPU broker %',
+          'CPU other %',
+          'bridge batch / produce ms',
+        ],
+        rows,
+      ),
+    );
+    out.push(
+      `\nWhile down: ${n(s.spooledDuringDown)} spooled, ${n(s.forwardedDuringDown)} forwarded; spool depth after: ${n(s.spoolDepthAfter)}. ` +
+        `Broker restart took ${f(s.drain.restartTookSec)} s; spool empty ${s.drain.drainedSec === undefined ? `NOT within the bound (${n(s.drain.depthLeft)} left)` : `${f(s.drain.drainedSec)} s after the restart`}. ` +
+        `Peak RSS ${f(s.peakRssMB)} MB (VmHWM ${f(s.vmHwmMB)} MB).`,
+    );
+  }
+
+  if (Object.keys(results.ratios).length) {
+    out.push('\n**Ratios (same run)**\n');
+    out.push(
+      table(
+        ['ratio', 'value'],
+        Object.entries(results.ratios).map(([k, v]) => [k, f(v * 100) + ' %']),
+      ),
+    );
+  }
+
+  if (results.targets.length) {
+    out.push('\n**Targets**\n');
+    out.push(
+      table(
+        ['target', 'measured', 'met', 'margin'],
+        results.targets.map((t) => [
+          t.target,
+          t.measured,
+          t.pass === undefined ? 'n/a' : t.pass ? 'yes' : '**no**',
+          t.margin,
+        ]),
+      ),
+    );
+  }
+
+  const profiles = results.profiles ?? [];
+  if (profiles.length) {
+    out.push(
+      '\n**CPU profiles of the bridge (LOG_LEVEL=info, node --cpu-prof, self time by module, ' +
+        'only the time under load)**\n',
+    );
+    out.push(
+      profiles
+        .map(
+          (p) =>
+            `- ${p.label}: ${n(p.summary.requests)} requests, ${f(p.summary.busyMs / 1000)} s busy of ` +
+            `${f(p.summary.windowSec)} s, ${f(p.summary.busyUsPerRequest, 0)} µs of bridge CPU per request`,
+        )
+        .join('\n') + '\n',
+    );
+    const names = new Set<string>();
+    for (const p of profiles) for (const c of p.summary.categories) names.add(c.category);
+    const first = profiles[0]!.summary.categories;
+    const order = [...names].sort(
+      (a, b) =>
+        (first.find((c) => c.category === b)?.selfMs ?? 0) -
+        (first.find((c) => c.category === a)?.selfMs ?? 0),
+    );
+    out.push(
+      table(
+        ['part', ...profiles.flatMap((p) => [`${p.name}: µs/request`, `${p.name}: % of busy`])],
+        order.map((name) => [
+          name,
+          ...profiles.flatMap((p) => {
+            const c = p.summary.categories.find((x) => x.category === name);
+            return [f(c?.usPerRequest), f(c?.percentOfBusy)];
+          }),
+        ]),
+      ),
+    );
+    for (const p of profiles) {
+      out.push(`\nTop functions by self time, ${p.label}:\n`);
+      out.push(
+        table(
+          ['function', 'where', 'part', 'ms', '% of busy'],
+          p.summary.topFunctions
+            .slice(0, 15)
+            .map((t) => [t.function, t.where, t.category, n(t.selfMs), f(t.percentOfBusy)]),
+        ),
+      );
+    }
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,144 @@
+/** The shape of a run's JSON file (bench/results/<stamp>.json). */
+import type { ClosedLoopResult } from '../load/closed-loop';
+import type { KafkaCeilingResult } from '../load/kafka-ceiling';
+import type { OpenLoopResult } from '../load/open-loop';
+import type { CpuReport, MemorySample } from './procs';
+import type { ProfileSummary } from './profile';
+
+export interface Machine {
+  cpus: number;
+  cpuModel: string;
+  memoryGB: number;
+  kernel: string;
+  node: string;
+  java: string;
+  kafka: string;
+  loadAverageAtStart: number[];
+  gitCommit: string;
+  /** `git status --porcelain src config` at start: what differs from the commit. */
+  srcChanges: string[];
+}
+
+/** The bridge's produce requests during a measurement (from its /metrics). */
+export interface KafkaActivity {
+  produceRequests: number;
+  meanBatchSize: number;
+  meanProduceMs: number;
+  spooled: number;
+}
+
+export interface Measured<T> {
+  result: T;
+  cpu: CpuReport;
+  kafka?: KafkaActivity;
+}
+
+export interface MemoryBucket {
+  /** Seconds from the start of the window. */
+  fromSec: number;
+  rssMeanMB: number;
+  rssMaxMB: number;
+  /** Lowest heapUsed in the bucket: what survived the collections. */
+  heapUsedFloorMB: number;
+  heapUsedMaxMB: number;
+  samples: number;
+}
+
+export interface MemoryStats {
+  samples: number;
+  bucketSec: number;
+  buckets: MemoryBucket[];
+  /** Mean RSS of the first / last bucket. */
+  startRssMB: number;
+  endRssMB: number;
+  peakRssMB: number;
+  /** Heap floor (lowest heapUsed) of the first / last bucket. */
+  startHeapUsedMB: number;
+  endHeapUsedMB: number;
+  peakHeapUsedMB: number;
+  /** Least-squares slopes over the second half of the buckets, MB per minute. */
+  rssSlopeMBPerMin: number;
+  heapUsedSlopeMBPerMin: number;
+}
+
+export interface BridgeRun {
+  logLevel: string;
+  saturation?: Measured<ClosedLoopResult>;
+  fixedRates: Measured<OpenLoopResult>[];
+  /** From /metrics samples (1 s) over the whole run, and VmHWM from /proc at the end. */
+  peakRssMB: number;
+  peakHeapUsedMB: number;
+  vmHwmMB: number | undefined;
+  eventsForwarded: number;
+  eventsSpooled: number;
+}
+
+export interface SoakRun {
+  rate: number;
+  durationSec: number;
+  load: Measured<OpenLoopResult>;
+  memory: MemoryStats;
+  /** The measured window on the samples' clock (seconds since sampling began). */
+  windowSec: [number, number];
+  samples: MemorySample[];
+  vmHwmMB: number | undefined;
+  eventsSpooled: number;
+}
+
+export interface ProfileRun {
+  name: string;
+  label: string;
+  load: Measured<ClosedLoopResult> | Measured<OpenLoopResult>;
+  summary: ProfileSummary;
+}
+
+export interface SpoolRun {
+  rate: number;
+  /** Load running while the broker is stopped (SIGTERM) a few seconds in. */
+  transition: Measured<OpenLoopResult> & { brokerStopAfterSec: number; brokerStopTookSec: number };
+  /** Load with the broker down the whole time. */
+  down: Measured<OpenLoopResult>;
+  spooledDuringDown: number;
+  forwardedDuringDown: number;
+  spoolDepthAfter: number;
+  /** After the broker is started again: time until the spool is empty (bounded). */
+  drain: { restartTookSec: number; drainedSec: number | undefined; depthLeft: number };
+  peakRssMB: number;
+  vmHwmMB: number | undefined;
+}
+
+export interface QuietCheck {
+  phase: string;
+  waitedSec: number;
+  /** CPU of processes not of this run, % of one core, over the 5 s before the phase began. */
+  otherPercentOfCore: number;
+  calm: boolean;
+}
+
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  pass: boolean | undefined;
+  margin: string;
+}
+
+export interface BenchResults {
+  version: 1;
+  startedAt: string;
+  finishedAt: string;
+  mode: 'full' | 'quick' | 'custom';
+  options: Record<string, unknown>;
+  machine: Machine;
+  quiet: QuietCheck[];
+  httpCeiling?: {
+    saturation: Measured<ClosedLoopResult>;
+    fixedRates: Measured<OpenLoopResult>[];
+  };
+  kafkaCeiling?: Measured<KafkaCeilingResult>[];
+  bridge: Record<string, BridgeRun>;
+  soak?: SoakRun;
+  profiles?: ProfileRun[];
+  spool?: SpoolRun;
+  ratios: Record<string, number>;
+  targets: TargetCheck[];
+}

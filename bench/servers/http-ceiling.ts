@@ -1,0 +1,45 @@
+/**
+ * The HTTP ceiling: the same hapi version and listener settings as the bridge's webhook server,
+ * with one trivial POST route on the callback path that reads the raw body (like the bridge:
+ * `output: 'data', parse: false`, same size limit) and answers the bridge's OK JSON. No
+ * verification, no parsing, no Kafka: what hapi on this machine can do at most.
+ */
+import Hapi from '@hapi/hapi';
+import { childArgs, runChild, send } from '../lib/child';
+import { CALLBACK_PATH, OK_ANSWER } from '../lib/payload';
+
+interface Args {
+  host: string;
+  port: number;
+}
+
+async function main(): Promise<void> {
+  const args = childArgs<Args>();
+  const server = Hapi.server({
+    host: args.host,
+    port: args.port,
+    routes: { timeout: { server: 1800 } },
+  });
+  server.listener.keepAliveTimeout = 65_000;
+  server.listener.headersTimeout = 66_000;
+  let bytes = 0;
+  server.route({
+    method: 'POST',
+    path: CALLBACK_PATH,
+    options: {
+      payload: { output: 'data', parse: false, maxBytes: 65_536, timeout: 1000 },
+      timeout: { server: 1800 },
+    },
+    handler(request, h) {
+      bytes += (request.payload as Buffer).length; // the body was read in full
+      return h.response(OK_ANSWER).type('application/json');
+    },
+  });
+  await server.start();
+  await send({ type: 'ready', port: server.info.port });
+  await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+  await server.stop({ timeout: 1000 });
+  await send({ type: 'stopped', bodyBytes: bytes });
+}
+
+if (require.main === module) runChild(main);
