@@ -77,14 +77,17 @@ interface Options {
   quietWaitSec: number;
   /** "Calm": CPU used by processes not of this run, in % of one core, over 5 s. */
   quietPercent: number;
+  /** A measurement during which other work used more than this (% of a core) is repeated once. */
+  noisyPercent: number;
 }
 
 const USAGE = `usage: tsx bench/run.ts [--quick] [--soak-seconds N] [--connections N] [--rates 500,1000,2000]
   [--saturation-seconds N] [--fixed-rate-seconds N] [--warmup-seconds N] [--profile-seconds N]
   [--spool-seconds N] [--spool-rate N] [--kafka-seconds N] [--partitions N]
   [--only ${PHASES.join(',')}] [--skip <phases>] [--keep]
-  [--quiet-wait-seconds N] [--quiet-percent P]
+  [--quiet-wait-seconds N] [--quiet-percent P] [--noisy-percent P]
   tsx bench/run.ts --report <results.json>
+  tsx bench/run.ts --reevaluate <results.json>
   tsx bench/run.ts --summarize <file.cpuprofile> <requests served>`;
 
 function parseOptions(argv: string[]): Options {
@@ -111,6 +114,7 @@ function parseOptions(argv: string[]): Options {
     keep: false,
     quietWaitSec: quick ? 30 : 120,
     quietPercent: 25,
+    noisyPercent: 40,
   };
   const number = (flag: string, value: string | undefined): number => {
     const parsed = Number(value);
@@ -173,6 +177,9 @@ function parseOptions(argv: string[]): Options {
         break;
       case '--quiet-wait-seconds':
         options.quietWaitSec = Number(take());
+        break;
+      case '--noisy-percent':
+        options.noisyPercent = number(flag, take());
         break;
       case '--quiet-percent':
         options.quietPercent = number(flag, take());
@@ -238,7 +245,10 @@ interface Context {
   stamp: string;
   broker: LocalBroker;
   main: string;
+  quiet: QuietCheck[];
 }
+
+let measureSeq = 0;
 
 interface MeasureOptions {
   /** Name of the load process in the CPU report. */
@@ -275,7 +285,12 @@ async function measure<T>(
   seconds: number,
   options: MeasureOptions = {},
 ): Promise<Measured<T>> {
-  const child = startChild(script, args);
+  // Every load gets rooms of its own (a repeated event id would be answered as a duplicate).
+  const childArgs =
+    'roomPrefix' in args
+      ? { ...args, roomPrefix: `${String(args.roomPrefix)}-m${measureSeq++}` }
+      : args;
+  const child = startChild(script, childArgs);
   const kill = (): void => child.kill('SIGKILL');
   cleanups.push(kill);
   const timeoutMs = seconds * 1000 + 120_000;
@@ -301,6 +316,35 @@ async function measure<T>(
   } finally {
     kill();
   }
+}
+
+/**
+ * `measure`, repeated once (after waiting for the machine to calm down) when other people's work
+ * took more than `noisyPercent` of a core during the measured window; the attempt with less
+ * foreign CPU is kept and the other one is recorded under `discarded`.
+ */
+async function measureQuiet<T>(
+  ctx: Context,
+  label: string,
+  script: string,
+  args: object,
+  pids: Record<string, number | undefined>,
+  seconds: number,
+  options: MeasureOptions = {},
+): Promise<Measured<T>> {
+  const first = await measure<T>(script, args, pids, seconds, options);
+  if (first.cpu.otherPercentOfCore <= ctx.options.noisyPercent) return first;
+  log(
+    `  other work used ${first.cpu.otherPercentOfCore} % of a core during "${label}": measuring it again`,
+  );
+  await waitForQuiet(ctx, `${label} (again)`);
+  const second = await measure<T>(script, args, pids, seconds, options);
+  const [kept, dropped] =
+    second.cpu.otherPercentOfCore < first.cpu.otherPercentOfCore
+      ? [second, first]
+      : [first, second];
+  kept.discarded = [{ otherPercentOfCore: dropped.cpu.otherPercentOfCore, result: dropped.result }];
+  return kept;
 }
 
 function openLoopArgs(
@@ -377,6 +421,22 @@ async function launchBridge(
 
 const MB = 1024 * 1024;
 
+/** Theil–Sen estimator: the median of the slopes between every pair of points (robust). */
+function medianSlope(points: { t: number; v: number }[]): number {
+  const slopes: number[] = [];
+  for (let i = 0; i < points.length; i++) {
+    for (let j = i + 1; j < points.length; j++) {
+      const a = points[i]!;
+      const b = points[j]!;
+      if (b.t !== a.t) slopes.push((b.v - a.v) / (b.t - a.t));
+    }
+  }
+  if (slopes.length === 0) return Number.NaN;
+  slopes.sort((x, y) => x - y);
+  const mid = slopes.length / 2;
+  return Number.isInteger(mid) ? (slopes[mid - 1]! + slopes[mid]!) / 2 : slopes[Math.floor(mid)]!;
+}
+
 function slope(points: { t: number; v: number }[]): number {
   if (points.length < 2) return Number.NaN;
   const mt = points.reduce((a, p) => a + p.t, 0) / points.length;
@@ -393,9 +453,11 @@ function slope(points: { t: number; v: number }[]): number {
 /**
  * Memory over a window, in fixed buckets (60 s for windows of 5 minutes or more). The V8 heap
  * saw-tooths between collections, so the trend of the heap is the trend of each bucket's lowest
- * `heapUsed` (what survives collections); RSS uses each bucket's mean. "Growth" is the
- * least-squares slope over the second half of the buckets (the first minutes are the heap
- * settling: young generation growing, dedupe map filling up).
+ * `heapUsed` (what survives collections); RSS uses each bucket's mean. "Growth" is the slope over
+ * the second half of the buckets (the first minutes are the heap settling: young generation
+ * growing, dedupe map filling up), as a Theil–Sen estimate (median of pairwise slopes: one
+ * bucket whose floor happened to be sampled before a scavenge does not decide it); the
+ * least-squares slope is kept next to it.
  */
 function memoryStats(samples: MemorySample[], fromT: number, toT: number): MemoryStats {
   const window = samples.filter((s) => s.t >= fromT && s.t <= toT);
@@ -425,8 +487,10 @@ function memoryStats(samples: MemorySample[], fromT: number, toT: number): Memor
   const filled = buckets.filter((b): b is MemoryBucket => b !== undefined);
   for (const b of filled) b.rssMeanMB = round(b.rssMeanMB / b.samples, 1);
   const secondHalf = filled.slice(Math.floor(filled.length / 2));
-  const perMin = (value: (b: MemoryBucket) => number): number =>
-    round(slope(secondHalf.map((b) => ({ t: b.fromSec / 60, v: value(b) }))), 3);
+  const perMin = (
+    value: (b: MemoryBucket) => number,
+    estimator: (points: { t: number; v: number }[]) => number,
+  ): number => round(estimator(secondHalf.map((b) => ({ t: b.fromSec / 60, v: value(b) }))), 3);
   const first = filled[0];
   const last = filled[filled.length - 1];
   return {
@@ -439,8 +503,10 @@ function memoryStats(samples: MemorySample[], fromT: number, toT: number): Memor
     startHeapUsedMB: first?.heapUsedFloorMB ?? Number.NaN,
     endHeapUsedMB: last?.heapUsedFloorMB ?? Number.NaN,
     peakHeapUsedMB: Math.max(...window.map((s) => s.heapUsedMB)),
-    rssSlopeMBPerMin: perMin((b) => b.rssMeanMB),
-    heapUsedSlopeMBPerMin: perMin((b) => b.heapUsedFloorMB),
+    rssTrendMBPerMin: perMin((b) => b.rssMeanMB, medianSlope),
+    heapUsedTrendMBPerMin: perMin((b) => b.heapUsedFloorMB, medianSlope),
+    rssSlopeMBPerMin: perMin((b) => b.rssMeanMB, slope),
+    heapUsedSlopeMBPerMin: perMin((b) => b.heapUsedFloorMB, slope),
   };
 }
 
@@ -451,7 +517,8 @@ const mb = (bytes: number | undefined): number | undefined =>
  * Other people's work on a shared machine skews every number. Before a phase, wait (bounded)
  * until processes that are not ours use at most `quietPercent` of one core; record what we saw.
  */
-async function waitForQuiet(ctx: Context, phase: string, quiet: QuietCheck[]): Promise<void> {
+async function waitForQuiet(ctx: Context, phase: string): Promise<void> {
+  const quiet = ctx.quiet;
   const { quietWaitSec, quietPercent } = ctx.options;
   const from = Date.now();
   for (;;) {
@@ -486,7 +553,9 @@ async function httpCeilingPhase(ctx: Context): Promise<NonNullable<BenchResults[
     log(
       `HTTP ceiling: saturation, ${ctx.options.connections} connections, ${ctx.options.saturationSec} s`,
     );
-    const saturation = await measure<ClosedLoopResult>(
+    const saturation = await measureQuiet<ClosedLoopResult>(
+      ctx,
+      'HTTP ceiling saturation',
       'load/closed-loop.ts',
       closedLoopArgs(ctx, url, ctx.options.saturationSec, 'http-sat'),
       pids,
@@ -496,7 +565,9 @@ async function httpCeilingPhase(ctx: Context): Promise<NonNullable<BenchResults[
     const fixedRates: Measured<OpenLoopResult>[] = [];
     for (const rate of ctx.options.rates) {
       log(`HTTP ceiling: ${rate}/s open loop, ${ctx.options.warnFixedRateSec} s`);
-      const r = await measure<OpenLoopResult>(
+      const r = await measureQuiet<OpenLoopResult>(
+        ctx,
+        `HTTP ceiling ${rate}/s`,
         'load/open-loop.ts',
         openLoopArgs(
           url,
@@ -532,7 +603,9 @@ async function kafkaCeilingPhase(ctx: Context): Promise<Measured<KafkaCeilingRes
       warmupSec: ctx.options.warmupSec,
       ringSize: 5000,
     };
-    const r = await measure<KafkaCeilingResult>(
+    const r = await measureQuiet<KafkaCeilingResult>(
+      ctx,
+      `Kafka ceiling ${window}`,
       'load/kafka-ceiling.ts',
       args,
       { broker: ctx.broker.pid() },
@@ -564,7 +637,9 @@ async function bridgePhase(ctx: Context, level: string, fixedSec: number): Promi
     log(
       `bridge (${level}): saturation, ${ctx.options.connections} connections, ${ctx.options.saturationSec} s`,
     );
-    run.saturation = await measure<ClosedLoopResult>(
+    run.saturation = await measureQuiet<ClosedLoopResult>(
+      ctx,
+      `bridge (${level}) saturation`,
       'load/closed-loop.ts',
       closedLoopArgs(ctx, bridge.url, ctx.options.saturationSec, `${level}-sat`),
       pids,
@@ -576,7 +651,9 @@ async function bridgePhase(ctx: Context, level: string, fixedSec: number): Promi
     for (const rate of ctx.options.rates) {
       await sleep(2000);
       log(`bridge (${level}): ${rate}/s open loop, ${fixedSec} s`);
-      const r = await measure<OpenLoopResult>(
+      const r = await measureQuiet<OpenLoopResult>(
+        ctx,
+        `bridge (${level}) ${rate}/s`,
         'load/open-loop.ts',
         openLoopArgs(
           bridge.url,
@@ -912,11 +989,11 @@ function evaluate(results: BenchResults): void {
     const long = results.soak.durationSec >= 300;
     targets.push({
       target:
-        'no memory growth over the soak (2nd-half slope of the per-minute heap floor ≤ 0.5 MB/min, of RSS ≤ 1 MB/min)',
-      measured: `heap floor ${m.startHeapUsedMB} → ${m.endHeapUsedMB} MB (2nd half ${m.heapUsedSlopeMBPerMin} MB/min), RSS ${m.startRssMB} → ${m.endRssMB} MB (2nd half ${m.rssSlopeMBPerMin} MB/min), buckets of ${m.bucketSec} s over ${results.soak.durationSec} s`,
-      pass: long ? m.heapUsedSlopeMBPerMin <= 0.5 && m.rssSlopeMBPerMin <= 1 : undefined,
+        'no memory growth over the soak (2nd-half Theil–Sen slope of the per-minute heap floor ≤ 0.5 MB/min, of RSS ≤ 1 MB/min)',
+      measured: `heap floor ${m.startHeapUsedMB} → ${m.endHeapUsedMB} MB (2nd half ${m.heapUsedTrendMBPerMin} MB/min; least squares ${m.heapUsedSlopeMBPerMin}), RSS ${m.startRssMB} → ${m.endRssMB} MB (2nd half ${m.rssTrendMBPerMin} MB/min; least squares ${m.rssSlopeMBPerMin}), buckets of ${m.bucketSec} s over ${results.soak.durationSec} s`,
+      pass: long ? m.heapUsedTrendMBPerMin <= 0.5 && m.rssTrendMBPerMin <= 1 : undefined,
       margin: long
-        ? `heap ${round(0.5 - m.heapUsedSlopeMBPerMin, 3)}, RSS ${round(1 - m.rssSlopeMBPerMin, 3)} MB/min`
+        ? `heap ${round(0.5 - m.heapUsedTrendMBPerMin, 3)}, RSS ${round(1 - m.rssTrendMBPerMin, 3)} MB/min`
         : 'soak too short to judge (< 300 s)',
     });
   }
@@ -944,6 +1021,22 @@ async function main(): Promise<void> {
     const file = argv[reportIndex + 1];
     if (!file) throw new Error(USAGE);
     console.log(renderReport(JSON.parse(readFileSync(file, 'utf8')) as BenchResults));
+    return;
+  }
+  const reevaluateIndex = argv.indexOf('--reevaluate');
+  if (reevaluateIndex >= 0) {
+    // Recomputes the derived numbers (soak memory statistics, ratios, targets) of a saved run
+    // from its raw samples, and rewrites its .json and .md.
+    const file = argv[reevaluateIndex + 1];
+    if (!file?.endsWith('.json')) throw new Error(USAGE);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
+    if (saved.soak?.windowSec) {
+      saved.soak.memory = memoryStats(saved.soak.samples, ...saved.soak.windowSec);
+    }
+    evaluate(saved);
+    writeFileSync(file, `${JSON.stringify(saved, null, 2)}\n`);
+    writeFileSync(file.replace(/\.json$/, '.md'), `${renderReport(saved)}\n`);
+    console.log(renderReport(saved));
     return;
   }
   const summarizeIndex = argv.indexOf('--summarize');
@@ -979,7 +1072,7 @@ async function main(): Promise<void> {
     await broker.stop().catch(() => undefined);
   });
   const kafkaVersion = readFileSync(join(workDir, 'kafka', 'kafka.version'), 'utf8').trim();
-  const ctx: Context = { options, runId, workDir, resultsDir, stamp, broker, main };
+  const ctx: Context = { options, runId, workDir, resultsDir, stamp, broker, main, quiet: [] };
   const results: BenchResults = {
     version: 1,
     startedAt: new Date(started).toISOString(),
@@ -987,14 +1080,14 @@ async function main(): Promise<void> {
     mode: options.mode,
     options: { ...options, phases: [...options.phases] },
     machine: machineInfo(kafkaVersion),
-    quiet: [],
+    quiet: ctx.quiet,
     bridge: {},
     ratios: {},
     targets: [],
   };
   const has = async (phase: Phase): Promise<boolean> => {
     if (!options.phases.has(phase)) return false;
-    await waitForQuiet(ctx, phase, results.quiet);
+    await waitForQuiet(ctx, phase);
     return true;
   };
   if (await has('http')) results.httpCeiling = await httpCeilingPhase(ctx);

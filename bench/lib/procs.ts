@@ -350,6 +350,7 @@ export function sampleMetrics(
   return {
     samples,
     async stop() {
+      if (stopped) return samples;
       stopped = true;
       clearInterval(timer);
       await inFlight;

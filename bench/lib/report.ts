@@ -19,8 +19,13 @@ function table(header: string[], rows: string[][]): string {
 
 const cpu = (report: CpuReport, role: string): string => f(report.percentOfCore[role], 0);
 
+/** A row measured again because of other work on the machine is marked with a dagger. */
+const mark = (label: string, m: { discarded?: unknown[] }): string =>
+  m.discarded?.length ? `${label} †` : label;
+
 function closedRow(label: string, m: Measured<ClosedLoopResult>, role: string): string[] {
   const r = m.result;
+  label = mark(label, m);
   const notOk = r.completed - r.ok + r.errors;
   return [
     label,
@@ -42,6 +47,7 @@ function closedRow(label: string, m: Measured<ClosedLoopResult>, role: string): 
 
 function openRow(label: string, m: Measured<OpenLoopResult>, role: string): string[] {
   const r = m.result;
+  label = mark(label, m);
   return [
     label,
     n(r.rate),
@@ -81,7 +87,9 @@ export function renderReport(results: BenchResults): string {
               `${q.phase} ${f(q.otherPercentOfCore, 0)} %${q.waitedSec ? ` (waited ${q.waitedSec} s)` : ''}`,
           )
           .join(', ') +
-        '. The "CPU other %" columns show the same during each measurement.',
+        '. The "CPU other %" columns show the same during each measurement; a row marked † was ' +
+        'measured twice because other work took more than ' +
+        `${Number(results.options.noisyPercent ?? 40)} % of a core the first time (the quieter attempt is shown).`,
     );
   }
   out.push('\n**Saturation (closed loop, autocannon) and Kafka ceiling**\n');
@@ -94,7 +102,10 @@ export function renderReport(results: BenchResults): string {
   for (const k of results.kafkaCeiling ?? []) {
     const r = k.result;
     sat.push([
-      `Kafka ceiling (publisher alone, ${r.window} outstanding; mean batch ${f(r.meanBatchSize)})`,
+      mark(
+        `Kafka ceiling (publisher alone, ${r.window} outstanding; mean batch ${f(r.meanBatchSize)})`,
+        k,
+      ),
       String(r.window),
       n(r.ackedPerSec),
       f(r.ackLatencyMs.p50),
@@ -189,7 +200,7 @@ export function renderReport(results: BenchResults): string {
       f(s.memory.peakRssMB),
       f(s.vmHwmMB),
       f(s.memory.peakHeapUsedMB),
-      `RSS ${f(s.memory.startRssMB)} → ${f(s.memory.endRssMB)} MB (2nd half ${f(s.memory.rssSlopeMBPerMin, 2)} MB/min); heap floor ${f(s.memory.startHeapUsedMB)} → ${f(s.memory.endHeapUsedMB)} MB (2nd half ${f(s.memory.heapUsedSlopeMBPerMin, 2)} MB/min)`,
+      `RSS ${f(s.memory.startRssMB)} → ${f(s.memory.endRssMB)} MB (2nd half ${f(s.memory.rssTrendMBPerMin, 2)} MB/min); heap floor ${f(s.memory.startHeapUsedMB)} → ${f(s.memory.endHeapUsedMB)} MB (2nd half ${f(s.memory.heapUsedTrendMBPerMin, 2)} MB/min)`,
       `p50 ${f(s.load.result.latencyMs.p50, 2)} / p99 ${f(s.load.result.latencyMs.p99, 2)} / p99.9 ${f(s.load.result.latencyMs.p999, 2)} / max ${f(s.load.result.latencyMs.max)} ms, ${n(s.load.result.notOk)} not OK, ${n(s.eventsSpooled)} spooled`,
     ]);
   }

@@ -31,6 +31,8 @@ export interface Measured<T> {
   result: T;
   cpu: CpuReport;
   kafka?: KafkaActivity;
+  /** An earlier or later attempt left out because other work used more CPU during it. */
+  discarded?: { otherPercentOfCore: number; result: T }[];
 }
 
 export interface MemoryBucket {
@@ -56,7 +58,10 @@ export interface MemoryStats {
   startHeapUsedMB: number;
   endHeapUsedMB: number;
   peakHeapUsedMB: number;
-  /** Least-squares slopes over the second half of the buckets, MB per minute. */
+  /** Theil–Sen slopes over the second half of the buckets, MB per minute (the judged ones). */
+  rssTrendMBPerMin: number;
+  heapUsedTrendMBPerMin: number;
+  /** Least-squares slopes over the same buckets, for reference. */
   rssSlopeMBPerMin: number;
   heapUsedSlopeMBPerMin: number;
 }
