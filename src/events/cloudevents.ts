@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** How CloudEvents are laid out in Kafka records (CloudEvents Kafka protocol binding 1.0). */
 export type ContentMode = 'binary' | 'structured';
@@ -35,7 +35,7 @@ export function eventSource(sdkAppId: string): string {
  * our own dedupe can drop the copy. 32 hex characters (128 bits) of SHA-256 over the parts.
  */
 export function deterministicId(parts: readonly string[]): string {
-  return createHash('sha256').update(parts.join('\n'), 'utf8').digest('hex').slice(0, 32);
+  return hash('sha256', parts.join('\n'), 'hex').slice(0, 32);
 }
 
 /**

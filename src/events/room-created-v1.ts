@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { CreateRoomCallback } from '../tencent/commands/create-room';
 import type { CloudEventAttributes } from './cloudevents';
 import { deterministicId, eventSource } from './cloudevents';
+import { isoTime as iso } from './time';
 
 /** CloudEvents `type` of a created room, major version 1. A breaking change is a new `.v2`. */
 export const ROOM_CREATED_V1 = 'com.tencentcloud.live.room.created.v1';
@@ -87,7 +88,6 @@ function unknownFields(
 const text = (value: string | number | undefined): string | null =>
   value === undefined ? null : String(value);
 const orNull = <T>(value: T | undefined): T | null => (value === undefined ? null : value);
-const iso = (epochMs: number): string => new Date(epochMs).toISOString();
 
 function eventTimeOf(
   callback: CreateRoomCallback,
@@ -117,7 +117,7 @@ export function normalizeRoomCreated(
   const identity =
     room.CreateTime !== undefined || eventTimeRaw !== undefined
       ? [String(room.CreateTime ?? ''), String(eventTimeRaw ?? '')]
-      : ['body-sha256', createHash('sha256').update(meta.rawBody).digest('hex')];
+      : ['body-sha256', hash('sha256', meta.rawBody, 'hex')];
   const data: RoomCreatedV1 = {
     sdkAppId: meta.sdkAppId,
     roomId: room.RoomId,

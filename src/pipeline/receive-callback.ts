@@ -4,7 +4,7 @@ import { toKafkaRecord } from '../events/cloudevents';
 import { normalizeRoomCreated } from '../events/room-created-v1';
 import { quarantineRecord } from '../events/quarantine';
 import type { Metrics } from '../metrics';
-import { createRoomSchema } from '../tencent/commands/create-room';
+import { validateCreateRoom } from '../tencent/commands/create-room';
 import { parseJsonBody } from '../tencent/json';
 import { CREATE_ROOM_COMMAND } from '../tencent/protocol';
 import type { CreateRoomCallback } from '../tencent/commands/create-room';
@@ -75,10 +75,9 @@ function parseCreateRoom(request: VerifiedRequest, body: Buffer): CreateRoomCall
     );
   }
   if (request.query.command !== CREATE_ROOM_COMMAND) return undefined;
-  const validation = createRoomSchema.validate(parsed, { abortEarly: true, convert: true });
-  if (validation.error) {
-    const detail = validation.error.details[0]?.message ?? 'invalid';
-    throw new CallbackRejectedError('PAYLOAD_INVALID', detail.slice(0, 200));
+  const validation = validateCreateRoom(parsed);
+  if (validation.error !== undefined) {
+    throw new CallbackRejectedError('PAYLOAD_INVALID', validation.error.slice(0, 200));
   }
   return validation.value;
 }

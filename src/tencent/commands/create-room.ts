@@ -66,3 +66,81 @@ export const createRoomSchema = Joi.object<CreateRoomCallback>({
     .unknown(true)
     .required(),
 }).unknown(true);
+
+type Check = (value: unknown) => boolean;
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const text =
+  (min: number, max: number): Check =>
+  (value) =>
+    typeof value === 'string' && value.length >= min && value.length <= max;
+const integer =
+  (min: number, max: number): Check =>
+  (value) =>
+    Number.isSafeInteger(value) &&
+    (value as number) >= min &&
+    (value as number) <= max &&
+    !Object.is(value, -0);
+const accountId: Check = (value) =>
+  text(1, 256)(value) || integer(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)(value);
+const isBoolean: Check = (value) => typeof value === 'boolean';
+const categories: Check = (value) =>
+  Array.isArray(value) &&
+  value.length <= 1024 &&
+  value.every(integer(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER));
+const epochMsCheck = integer(0, MAX_EPOCH_MS);
+const countCheck = integer(0, 2_147_483_647);
+
+/** The optional `RoomInfo` fields in their plain form: exactly what the joi schema accepts as is. */
+const ROOM_FIELDS: [string, Check][] = [
+  ['RoomName', text(0, 1024)],
+  ['RoomType', text(0, 64)],
+  ['Owner_Account', accountId],
+  ['MaxMemberCount', countCheck],
+  ['IsMessageDisabled', isBoolean],
+  ['CustomInfo', text(0, 16384)],
+  ['IsSeatEnabled', isBoolean],
+  ['MaxSeatCount', countCheck],
+  ['TakeSeatMode', text(0, 64)],
+  ['CreateTime', integer(0, MAX_EPOCH_S)],
+  ['IsPublicVisible', isBoolean],
+  ['CoverURL', text(0, 4096)],
+  ['Category', categories],
+  ['EventTime', epochMsCheck],
+];
+
+const optional = (source: Record<string, unknown>, key: string, check: Check): boolean =>
+  !Object.hasOwn(source, key) || check(source[key]);
+
+/**
+ * True when `value` is a create-room callback in its plain form: every known field present has
+ * exactly the type and range the joi schema wants, so joi would accept it without converting
+ * anything. A narrower test than the schema, never a wider one (unit-tested against joi on
+ * generated bodies): anything else (numeric strings, empty strings, `null`s, mistakes) goes
+ * through joi, which converts or explains.
+ */
+export function isPlainCreateRoom(value: Record<string, unknown>): value is CreateRoomCallback {
+  const room = value.RoomInfo;
+  if (!text(1, Infinity)(value.CallbackCommand) || !isObject(room)) return false;
+  if (!optional(value, 'Operator_Account', accountId)) return false;
+  if (!optional(value, 'EventTime', epochMsCheck)) return false;
+  if (!text(1, 256)(room.RoomId)) return false;
+  for (const [key, check] of ROOM_FIELDS) if (!optional(room, key, check)) return false;
+  return true;
+}
+
+export type CreateRoomValidation =
+  { value: CreateRoomCallback; error?: undefined } | { value?: undefined; error: string };
+
+/**
+ * Validates a parsed create-room body. Plain bodies (what Tencent sends) are checked by a
+ * hand-written test of the same rules; everything else goes through `createRoomSchema` (joi),
+ * which converts numeric strings and gives the error message.
+ */
+export function validateCreateRoom(parsed: Record<string, unknown>): CreateRoomValidation {
+  if (isPlainCreateRoom(parsed)) return { value: parsed };
+  const result = createRoomSchema.validate(parsed, { abortEarly: true, convert: true });
+  if (result.error) return { error: result.error.details[0]?.message ?? 'invalid' };
+  return { value: result.value };
+}
