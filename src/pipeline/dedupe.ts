@@ -15,13 +15,28 @@ export function createDedupe(options: {
   maxEntries: number;
   now: () => number;
 }): Dedupe {
-  // Map keeps insertion order: the first key is always the oldest entry.
   const expiries = new Map<string, number>();
+  // Ids in the order they were remembered, with the expiry each was given then. An id
+  // remembered again has a stale older entry here, recognised by its expiry and skipped.
+  // (Walking the Map itself to find its oldest key is slow once many keys were deleted.)
+  let queueIds: string[] = [];
+  let queueExpiries: number[] = [];
+  let head = 0;
 
   function evict(now: number): void {
-    for (const [id, expiry] of expiries) {
-      if (expiry > now && expiries.size <= options.maxEntries) break;
-      expiries.delete(id);
+    while (head < queueIds.length) {
+      const id = queueIds[head]!;
+      const expiry = queueExpiries[head]!;
+      if (expiries.get(id) === expiry) {
+        if (expiry > now && expiries.size <= options.maxEntries) break;
+        expiries.delete(id);
+      }
+      head++;
+    }
+    if (head > 1024 && head * 2 > queueIds.length) {
+      queueIds = queueIds.slice(head);
+      queueExpiries = queueExpiries.slice(head);
+      head = 0;
     }
   }
 
@@ -32,8 +47,10 @@ export function createDedupe(options: {
     },
     remember(id) {
       const now = options.now();
-      expiries.delete(id);
-      expiries.set(id, now + options.windowMs);
+      const expiry = now + options.windowMs;
+      expiries.set(id, expiry);
+      queueIds.push(id);
+      queueExpiries.push(expiry);
       evict(now);
     },
     size: () => expiries.size,

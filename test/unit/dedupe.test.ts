@@ -42,3 +42,19 @@ describe('createDedupe', () => {
     expect(dedupe.seen('b')).toBe(false);
   });
 });
+
+describe('createDedupe under churn', () => {
+  it('keeps exactly the newest maxEntries ids over many evictions and refreshes', () => {
+    const dedupe = createDedupe({ windowMs: 1e9, maxEntries: 100, now: () => 0 });
+    for (let n = 0; n < 5000; n++) {
+      dedupe.remember(`id-${n}`);
+      if (n % 7 === 0) dedupe.remember(`id-${n - 3}`); // refreshed: moves to the newest end
+    }
+    expect(dedupe.size()).toBe(100);
+    expect(dedupe.seen('id-4999')).toBe(true);
+    expect(dedupe.seen('id-4900')).toBe(true);
+    expect(dedupe.seen('id-4800')).toBe(false);
+    // older than the newest 100 and never refreshed
+    expect(dedupe.seen('id-4803')).toBe(false);
+  });
+});
