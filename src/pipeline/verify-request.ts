@@ -2,7 +2,8 @@ import type { ResolvedApp } from '../config/types';
 import { CallbackRejectedError } from '../errors';
 import type { CallbackQuery } from '../tencent/query';
 import { parseCallbackQuery } from '../tencent/query';
-import { verifySignature } from '../tencent/signature';
+import type { ExpectedSigns } from '../tencent/signature';
+import { expectedSigns, verifySignature } from '../tencent/signature';
 
 /** A request whose query named a configured app and carried a valid signature (or none needed). */
 export interface VerifiedRequest {
@@ -25,6 +26,9 @@ export function createRequestVerifier(options: {
   now: () => number;
 }): RequestVerifier {
   const apps = new Map(options.apps.map((app) => [app.sdkAppId, app]));
+  const signs = new Map<string, ExpectedSigns>(
+    options.apps.map((app) => [app.sdkAppId, expectedSigns(app.tokens)]),
+  );
   return {
     verify(params) {
       const query = parseCallbackQuery(params);
@@ -37,6 +41,7 @@ export function createRequestVerifier(options: {
           requestTime: query.requestTime,
           nowMs: options.now(),
           windowSeconds: options.signatureWindowSeconds,
+          expected: signs.get(app.sdkAppId)!,
         });
       }
       return { query, app };

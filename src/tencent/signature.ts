@@ -20,6 +20,32 @@ export interface SignatureCheck {
   nowMs: number;
   /** Requests older or newer than this many seconds are replays or badly skewed clocks. */
   windowSeconds: number;
+  /** The expected digests of `tokens` by RequestTime, when the caller keeps them (see below). */
+  expected?: ExpectedSigns;
+}
+
+/** The SHA-256 digest of each token with a given RequestTime, in the order of the tokens. */
+export type ExpectedSigns = (requestTime: string) => readonly Buffer[];
+
+const CACHED_TIMES = 512;
+
+/**
+ * Expected digests of one app's tokens, kept per RequestTime. Tencent signs with the time in
+ * whole seconds, so every callback of the same second carries the same Sign: one hash per token
+ * per second instead of per request. Only times inside the window reach the hash (expired ones
+ * are refused first), so the table stays small; it is emptied if it ever reaches 512 times.
+ */
+export function expectedSigns(tokens: readonly string[]): ExpectedSigns {
+  const byTime = new Map<string, readonly Buffer[]>();
+  return (requestTime) => {
+    let digests = byTime.get(requestTime);
+    if (digests === undefined) {
+      if (byTime.size >= CACHED_TIMES) byTime.clear();
+      digests = tokens.map((token) => hash('sha256', token + requestTime, 'buffer'));
+      byTime.set(requestTime, digests);
+    }
+    return digests;
+  };
 }
 
 /**
@@ -43,10 +69,10 @@ export function verifySignature(check: SignatureCheck): void {
   const given = Buffer.from(sign, 'hex');
   let matched = false;
   // Every token is compared, so the time taken does not tell which one matched.
-  for (const token of check.tokens) {
-    const expected = hash('sha256', token + requestTime, 'buffer');
-    if (timingSafeEqual(given, expected)) matched = true;
-  }
+  const digests =
+    check.expected?.(requestTime) ??
+    check.tokens.map((token) => hash('sha256', token + requestTime, 'buffer'));
+  for (const expected of digests) if (timingSafeEqual(given, expected)) matched = true;
   if (!matched) {
     throw new CallbackRejectedError('SIGNATURE_MISMATCH', 'Sign does not match');
   }

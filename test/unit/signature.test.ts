@@ -1,5 +1,5 @@
 import { CallbackRejectedError } from '../../src/errors';
-import { computeSign, verifySignature } from '../../src/tencent/signature';
+import { computeSign, expectedSigns, verifySignature } from '../../src/tencent/signature';
 
 const NOW_S = 1_700_000_000;
 
@@ -99,5 +99,44 @@ describe('verifySignature', () => {
         windowSeconds: 60,
       });
     expect(codeOf(verify)).toBe(expected);
+  });
+});
+
+describe('expectedSigns (digests kept per RequestTime)', () => {
+  it('gives the same verdicts as hashing every time, across tokens, times and wrong signs', () => {
+    const tokens = ['new-token', 'old-token'];
+    const expected = expectedSigns(tokens);
+    for (let offset = -70; offset <= 70; offset += 7) {
+      for (const requestTime of [String(NOW_S + offset), String(NOW_S + offset + 1)]) {
+        for (const signer of ['new-token', 'old-token', 'stranger']) {
+          const sign = computeSign(signer, requestTime);
+          const run = (withCache: boolean) => () =>
+            verifySignature({
+              tokens,
+              sign,
+              requestTime,
+              nowMs: NOW_S * 1000,
+              windowSeconds: 60,
+              ...(withCache ? { expected } : {}),
+            });
+          // twice with the table: the second answer comes from the kept digests
+          expect([codeOf(run(true)), codeOf(run(true))]).toEqual([
+            codeOf(run(false)),
+            codeOf(run(false)),
+          ]);
+        }
+      }
+    }
+  });
+
+  it('keeps one digest per token per time and stays bounded', () => {
+    const expected = expectedSigns(['a', 'b']);
+    const first = expected('1700000000');
+    expect(first).toHaveLength(2);
+    expect(first[1]!.toString('hex')).toBe(computeSign('b', '1700000000'));
+    expect(expected('1700000000')).toBe(first);
+    for (let t = 0; t < 2000; t++) expected(String(t));
+    expect(expected('1700000000')).not.toBe(first); // emptied on the way, computed again
+    expect(expected('1700000000')[0]!.toString('hex')).toBe(computeSign('a', '1700000000'));
   });
 });
