@@ -1,5 +1,6 @@
 import type { DestinationStream, Logger } from 'pino';
 import pino from 'pino';
+import { isoTime } from './events/time';
 
 /**
  * Paths never written to logs. We do not log queries or config, but a mistake should still not
@@ -28,8 +29,19 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       level,
       base: { service: 'tencent-live-kafka-bridge' },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      // pino.stdTimeFunctions.isoTime, with the per-second cache of isoTime
+      timestamp: () => `,"time":"${isoTime(Date.now())}"`,
     },
     destination,
   );
+}
+
+/**
+ * The logger for the one line per request: `logger` without the redaction pass, which cost
+ * ~5 µs per line (measured). Safe only because that line's fields are a fixed allow-list with
+ * no secret in it (path, app, command, status, outcome, reason, event id, duration): log
+ * anything else through `logger` itself.
+ */
+export function accessLogger(logger: Logger): Logger {
+  return logger.child({}, { redact: [] });
 }

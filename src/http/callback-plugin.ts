@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../metrics';
 import type { CallbackReceiver, CallbackResult } from '../pipeline/receive-callback';
 import type { RequestVerifier, VerifiedRequest } from '../pipeline/verify-request';
+import { accessLogger } from '../logger';
 import { OK_BODY, commandLabel, failBody } from '../tencent/protocol';
 import type { Rejection } from './respond';
 import { toRejection } from './respond';
@@ -38,6 +39,7 @@ export const callbackPlugin: Plugin<CallbackPluginOptions> = {
   name: 'tencent-live-callback',
   register(server, options) {
     const { metrics, logger } = options;
+    const access = accessLogger(logger);
 
     server.auth.scheme(STRATEGY, () => ({
       authenticate(request: Request, h: ResponseToolkit) {
@@ -106,8 +108,9 @@ export const callbackPlugin: Plugin<CallbackPluginOptions> = {
       const seconds = (Date.now() - request.info.received) / 1000;
       const { rejection, result, verified } = request.app;
       metrics.requestDuration.observe({ outcome: rejection ? 'rejected' : 'ok' }, seconds);
-      // One line per request. Never the raw query: it holds Sign.
-      logger.info(
+      // One line per request, fields from this list only (no redaction on this logger). Never the
+      // raw query: it holds Sign.
+      access.info(
         {
           path: request.path,
           app: verified?.app.sdkAppId,

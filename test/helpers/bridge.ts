@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import type { DestinationStream } from 'pino';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { Bridge } from '../../src/app';
@@ -7,6 +8,7 @@ import { createBridge } from '../../src/app';
 import { loadConfig, resolveApps } from '../../src/config/load';
 import type { BridgeConfig } from '../../src/config/types';
 import { createKafkajsPublisher } from '../../src/kafka/kafkajs-publisher';
+import { createLogger } from '../../src/logger';
 import type { EventPublisher } from '../../src/kafka/publisher';
 import { createMetrics } from '../../src/metrics';
 import type { Spool } from '../../src/spool';
@@ -40,7 +42,7 @@ export interface TestBridge {
  */
 export async function buildTestBridge(
   env: Record<string, string> = {},
-  options: { spoolPath?: string } = {},
+  options: { spoolPath?: string; logTo?: DestinationStream } = {},
 ): Promise<TestBridge> {
   const config = loadConfig({
     configDir: CONFIG_DIR,
@@ -58,7 +60,8 @@ export async function buildTestBridge(
   });
   const registry = new Registry();
   const metrics = createMetrics(registry, { defaultMetrics: false });
-  const logger = pino({ level: 'silent' });
+  // with `logTo`: the production logger at debug, written there
+  const logger = options.logTo ? createLogger('debug', options.logTo) : pino({ level: 'silent' });
   const publisher = createKafkajsPublisher({ settings: config.kafka, logger, metrics });
   const spool =
     options.spoolPath === undefined
