@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import { createBridge } from './app';
 import { ConfigError, loadConfig, resolveApps } from './config/load';
 import { createKafkajsPublisher, kafkaClientConfig } from './kafka/kafkajs-publisher';
+import { createWorkerPublisher } from './kafka/worker-publisher';
 import { ensureTopics } from './kafka/topics';
 import { createLogger } from './logger';
 import { createMetrics } from './metrics';
@@ -52,7 +53,9 @@ async function main(): Promise<void> {
   const registry = new Registry();
   const metrics = createMetrics(registry);
   const kafka = new Kafka(kafkaClientConfig(config.kafka, logger));
-  const publisher = createKafkajsPublisher({ settings: config.kafka, logger, metrics, kafka });
+  const publisher = config.kafka.workerThread
+    ? createWorkerPublisher({ settings: config.kafka, logger, metrics })
+    : createKafkajsPublisher({ settings: config.kafka, logger, metrics, kafka });
   let spool;
   if (config.spool.enabled) {
     try {

@@ -65,11 +65,13 @@ export const configSchema: Joi.ObjectSchema<BridgeConfig> = Joi.object<BridgeCon
       .pattern(/^[A-Za-z0-9._-]{1,249}$/)
       .required(),
     compression: Joi.string().valid('none', 'gzip').required(),
+    workerThread: Joi.boolean().required(),
     connectionTimeoutMs: positive.required(),
     requestTimeoutMs: positive.required(),
     publishTimeoutMs: positive.required(),
     retry: Joi.object({
-      retries: Joi.number().integer().min(0).max(100).required(),
+      // kafkajs refuses an idempotent producer without retries
+      retries: Joi.number().integer().min(1).max(100).required(),
       initialRetryTimeMs: positive.required(),
       maxRetryTimeMs: positive.required(),
     }).required(),

@@ -32,6 +32,7 @@ export interface BridgeConfig {
     topic: string;
     quarantineTopic: string;
     compression: 'none' | 'gzip';
+    workerThread: boolean;
     connectionTimeoutMs: number;
     requestTimeoutMs: number;
     publishTimeoutMs: number;

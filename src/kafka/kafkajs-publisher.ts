@@ -35,7 +35,7 @@ function saslOptions(sasl: KafkaSettings['sasl']): SASLOptions | undefined {
 }
 
 /** kafkajs client settings, every one set explicitly (kafkajs is unmaintained: no surprises). */
-export function kafkaClientConfig(settings: KafkaSettings, logger: Logger): KafkaConfig {
+export function kafkaClientConfig(settings: KafkaSettings, logger: KafkaLog): KafkaConfig {
   const config: KafkaConfig = {
     clientId: settings.clientId,
     brokers: settings.brokers,
@@ -90,18 +90,41 @@ function producerStateError(error: unknown): string | undefined {
   return undefined;
 }
 
+/** What a produce request needs of a record (a `KafkaRecord` is one). */
+export interface OutboundRecord {
+  topic: string;
+  key: string;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+/** One idempotent kafkajs producer, used one batch at a time. */
+export interface KafkaSender {
+  /**
+   * Produces the records with `acks=all`.
+   * @throws PublishError `PUBLISH_FAILED` when Kafka did not acknowledge them.
+   */
+  send(records: readonly OutboundRecord[]): Promise<void>;
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+/** The logger methods kafkajs' log lines are written with (a pino logger, or a proxy of one). */
+export type KafkaLog = Pick<Logger, 'error' | 'warn' | 'info' | 'debug'>;
+
 /**
- * The Kafka publisher: an idempotent kafkajs producer (`acks=all`, one request in flight, so
- * retries never reorder or duplicate within a partition) fed by a micro-batcher.
+ * An idempotent kafkajs producer (`acks=all`, one request in flight, so retries never reorder or
+ * duplicate within a partition) that connects before its first send and replaces itself when
+ * the broker no longer knows its producer id. `onConnected` hears every change of state.
  */
-export function createKafkajsPublisher(options: {
+export function createKafkaSender(options: {
   settings: KafkaSettings;
-  logger: Logger;
-  metrics: Metrics;
+  logger: KafkaLog;
+  onConnected: (connected: boolean) => void;
   /** Injected for tests; defaults to a client built from `settings`. */
   kafka?: Kafka;
-}): EventPublisher {
-  const { settings, logger, metrics } = options;
+}): KafkaSender {
+  const { settings, logger } = options;
   const kafka = options.kafka ?? new Kafka(kafkaClientConfig(settings, logger));
   const newProducer = (): Producer => {
     const created = kafka.producer({
@@ -119,17 +142,12 @@ export function createKafkajsPublisher(options: {
     created.on(created.events.DISCONNECT, () => {
       if (producer !== created) return;
       connecting = undefined;
-      setConnected(false);
+      options.onConnected(false);
     });
     return created;
   };
   const compression =
     settings.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
-  let connected = false;
-  const setConnected = (value: boolean): void => {
-    connected = value;
-    metrics.kafkaConnected.set(value ? 1 : 0);
-  };
   // kafkajs emits CONNECT before an idempotent producer has its producer id (InitProducerId).
   // A batch sent in that gap goes out without one and can fail after Kafka stored it, so the
   // spool would send it again. Nothing is sent, and nothing reported connected, until
@@ -138,7 +156,7 @@ export function createKafkajsPublisher(options: {
   let producer = newProducer();
   const ensureConnected = (): Promise<void> => {
     connecting ??= producer.connect().then(
-      () => setConnected(true),
+      () => options.onConnected(true),
       (error: unknown) => {
         connecting = undefined;
         throw error;
@@ -158,44 +176,76 @@ export function createKafkajsPublisher(options: {
     const old = producer;
     producer = newProducer();
     connecting = undefined;
-    setConnected(false);
+    options.onConnected(false);
     old.disconnect().catch(() => undefined);
   };
 
-  async function send(records: KafkaRecord[]): Promise<void> {
-    const byTopic = new Map<string, Message[]>();
-    for (const record of records) {
-      let messages = byTopic.get(record.topic);
-      if (!messages) byTopic.set(record.topic, (messages = []));
-      messages.push({ key: record.key, value: record.value, headers: record.headers });
-    }
-    const stopTimer = metrics.publishDuration.startTimer();
-    try {
-      await ensureConnected();
-      await producer.sendBatch({
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-        acks: -1,
-        timeout: settings.requestTimeoutMs,
-        compression,
-      });
-      stopTimer({ outcome: 'ok' });
-      setConnected(true);
-      for (const record of records) metrics.eventsForwarded.inc({ type: record.eventType });
-    } catch (error) {
-      stopTimer({ outcome: 'error' });
-      setConnected(false);
-      const fatal = producerStateError(error);
-      if (fatal) resetProducer(fatal);
-      throw new PublishError('PUBLISH_FAILED', 'Kafka did not acknowledge the batch', {
-        cause: error,
-      });
-    }
-  }
+  return {
+    async send(records) {
+      const byTopic = new Map<string, Message[]>();
+      for (const record of records) {
+        let messages = byTopic.get(record.topic);
+        if (!messages) byTopic.set(record.topic, (messages = []));
+        messages.push({ key: record.key, value: record.value, headers: record.headers });
+      }
+      try {
+        await ensureConnected();
+        await producer.sendBatch({
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+          acks: -1,
+          timeout: settings.requestTimeoutMs,
+          compression,
+        });
+        options.onConnected(true);
+      } catch (error) {
+        options.onConnected(false);
+        const fatal = producerStateError(error);
+        if (fatal) resetProducer(fatal);
+        throw new PublishError('PUBLISH_FAILED', 'Kafka did not acknowledge the batch', {
+          cause: error,
+        });
+      }
+    },
+    connect: ensureConnected,
+    async disconnect() {
+      await producer.disconnect();
+      options.onConnected(false);
+    },
+  };
+}
 
+/** What a batching publisher needs from whoever talks to Kafka. */
+export interface BatchSender {
+  send(records: KafkaRecord[]): Promise<void>;
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  isConnected(): boolean;
+}
+
+/**
+ * The `EventPublisher` over a sender: a micro-batcher (everything published while a batch is in
+ * flight goes out in the next one), a deadline per record, and the publish metrics.
+ */
+export function createBatchingPublisher(options: {
+  sender: BatchSender;
+  batch: KafkaSettings['batch'];
+  metrics: Metrics;
+}): EventPublisher {
+  const { sender, metrics } = options;
   const batcher = createBatcher<KafkaRecord>({
-    send,
-    maxItems: settings.batch.maxMessages,
-    lingerMs: settings.batch.lingerMs,
+    async send(records) {
+      const stopTimer = metrics.publishDuration.startTimer();
+      try {
+        await sender.send(records);
+      } catch (error) {
+        stopTimer({ outcome: 'error' });
+        throw error;
+      }
+      stopTimer({ outcome: 'ok' });
+      for (const record of records) metrics.eventsForwarded.inc({ type: record.eventType });
+    },
+    maxItems: options.batch.maxMessages,
+    lingerMs: options.batch.lingerMs,
     onBatch: (size) => metrics.publishBatchSize.observe(size),
   });
 
@@ -215,7 +265,7 @@ export function createKafkajsPublisher(options: {
         clearTimeout(timer);
       }
     },
-    connect: ensureConnected,
+    connect: () => sender.connect(),
     abandonQueued() {
       batcher.abandonQueued(new PublishError('PUBLISH_FAILED', 'an earlier publish failed'));
     },
@@ -224,9 +274,37 @@ export function createKafkajsPublisher(options: {
       const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
       await Promise.race([batcher.flush(), timeout]);
       clearTimeout(timer);
-      await producer.disconnect();
-      setConnected(false);
+      await sender.disconnect();
     },
-    isConnected: () => connected,
+    isConnected: () => sender.isConnected(),
   };
+}
+
+/**
+ * The Kafka publisher on the calling thread: a batching publisher over one `KafkaSender`.
+ * (`createWorkerPublisher` runs the same sender on a worker thread.)
+ */
+export function createKafkajsPublisher(options: {
+  settings: KafkaSettings;
+  logger: Logger;
+  metrics: Metrics;
+  /** Injected for tests; defaults to a client built from `settings`. */
+  kafka?: Kafka;
+}): EventPublisher {
+  const { settings, metrics } = options;
+  let connected = false;
+  const sender = createKafkaSender({
+    settings,
+    logger: options.logger,
+    ...(options.kafka ? { kafka: options.kafka } : {}),
+    onConnected(value) {
+      connected = value;
+      metrics.kafkaConnected.set(value ? 1 : 0);
+    },
+  });
+  return createBatchingPublisher({
+    sender: { ...sender, isConnected: () => connected },
+    batch: settings.batch,
+    metrics,
+  });
 }

@@ -3,24 +3,39 @@ import { Registry } from 'prom-client';
 import { loadConfig } from '../../src/config/load';
 import { PublishError } from '../../src/errors';
 import type { KafkaRecord } from '../../src/events/cloudevents';
+import type { Worker } from 'node:worker_threads';
 import { createKafkajsPublisher } from '../../src/kafka/kafkajs-publisher';
+import { createWorkerPublisher } from '../../src/kafka/worker-publisher';
 import { createMetrics } from '../../src/metrics';
 import { CONFIG_DIR, brokers, metricValue, uniqueTopic } from '../helpers/bridge';
 import { ensureTopics } from '../../src/kafka/topics';
 import { consumeAll, createKafkaClient, createTopic } from '../helpers/kafka-broker';
 
-function publisherFor(env: Record<string, string>) {
+type Thread = 'main thread' | 'worker thread';
+
+function publisherFor(
+  env: Record<string, string>,
+  thread: Thread = 'main thread',
+  extra: { logger?: pino.Logger; onWorker?: (worker: Worker) => void } = {},
+) {
   const config = loadConfig({
     configDir: CONFIG_DIR,
     env: { TENCENT_SDK_APP_ID: '1', TENCENT_CALLBACK_TOKEN: 't', KAFKA_BROKERS: brokers(), ...env },
   });
   const registry = new Registry();
   const metrics = createMetrics(registry, { defaultMetrics: false });
-  const publisher = createKafkajsPublisher({
+  const options = {
     settings: config.kafka,
-    logger: pino({ level: 'silent' }),
+    logger: extra.logger ?? pino({ level: 'silent' }),
     metrics,
-  });
+  };
+  const publisher =
+    thread === 'worker thread'
+      ? createWorkerPublisher({
+          ...options,
+          ...(extra.onWorker ? { onWorker: extra.onWorker } : {}),
+        })
+      : createKafkajsPublisher(options);
   return { publisher, registry };
 }
 
@@ -35,89 +50,153 @@ function record(topic: string, key: string, n: number): KafkaRecord {
   };
 }
 
-describe('kafkajs publisher against the real broker', () => {
-  it('acks concurrent publishes in shared batches, keeping per-key order and headers', async () => {
-    const topic = uniqueTopic('publisher');
-    await createTopic(brokers(), topic, 3);
-    const { publisher, registry } = publisherFor({});
-    await publisher.connect();
-    try {
-      const keys = ['a', 'b', 'c', 'd'];
-      const records = Array.from({ length: 400 }, (_, n) => record(topic, keys[n % 4]!, n));
-      await Promise.all(records.map((r) => publisher.publish(r, 10_000)));
+describe.each<Thread>(['main thread', 'worker thread'])(
+  'kafkajs publisher on the %s, real broker',
+  (thread) => {
+    it('acks concurrent publishes in shared batches, keeping per-key order and headers', async () => {
+      const topic = uniqueTopic('publisher');
+      await createTopic(brokers(), topic, 3);
+      const { publisher, registry } = publisherFor({}, thread);
+      await publisher.connect();
+      try {
+        const keys = ['a', 'b', 'c', 'd'];
+        const records = Array.from({ length: 400 }, (_, n) => record(topic, keys[n % 4]!, n));
+        await Promise.all(records.map((r) => publisher.publish(r, 10_000)));
+        expect(
+          await metricValue(registry, 'live_bridge_events_forwarded_total', { type: 'test.v1' }),
+        ).toBe(400);
+        const batches = (
+          await registry.getSingleMetric('live_bridge_kafka_batch_size')!.get()
+        ).values.find(
+          (v) => (v as { metricName?: string }).metricName === 'live_bridge_kafka_batch_size_count',
+        )!.value;
+        expect(batches).toBeLessThan(400 / 4);
+        expect(await metricValue(registry, 'live_bridge_kafka_connected')).toBe(1);
+
+        const messages = await consumeAll(brokers(), topic, { expected: 400, timeoutMs: 30_000 });
+        expect(messages).toHaveLength(400);
+        for (const key of keys) {
+          const ns = messages
+            .filter((m) => m.key === key)
+            .sort((x, y) => Number(BigInt(x.offset) - BigInt(y.offset)))
+            .map((m) => (JSON.parse(m.value.toString()) as { n: number }).n);
+          expect(ns).toEqual([...ns].sort((x, y) => x - y));
+          expect(ns).toHaveLength(100);
+          // one key, one partition
+          expect(new Set(messages.filter((m) => m.key === key).map((m) => m.partition)).size).toBe(
+            1,
+          );
+        }
+        const first = messages.find((m) => m.headers.ce_id === 'id-0')!;
+        expect(first.headers.ce_type).toBe('test.v1');
+      } finally {
+        await publisher.close(5000);
+      }
+    });
+
+    it('compresses with gzip when configured', async () => {
+      const topic = uniqueTopic('gzip');
+      await createTopic(brokers(), topic, 1);
+      const { publisher } = publisherFor({ KAFKA_COMPRESSION: 'gzip' }, thread);
+      await publisher.connect();
+      try {
+        await publisher.publish(record(topic, 'k', 1), 10_000);
+        const [message] = await consumeAll(brokers(), topic, { expected: 1, timeoutMs: 20_000 });
+        expect(JSON.parse(message!.value.toString())).toEqual({ n: 1 });
+      } finally {
+        await publisher.close(5000);
+      }
+    });
+
+    it('fails within its deadline when no broker answers', async () => {
+      const { publisher, registry } = publisherFor(
+        {
+          KAFKA_BROKERS: '127.0.0.1:1',
+          KAFKA_CONNECTION_TIMEOUT_MS: '200',
+          KAFKA_RETRY_RETRIES: '1',
+        },
+        thread,
+      );
+      const started = Date.now();
+      const error = await publisher
+        .publish(record('nowhere', 'k', 1), 800)
+        .catch((e: unknown) => e);
+      expect(Date.now() - started).toBeLessThan(1500);
+      expect(error).toBeInstanceOf(PublishError);
+      expect(['PUBLISH_FAILED', 'PUBLISH_TIMEOUT']).toContain((error as PublishError).code);
       expect(
         await metricValue(registry, 'live_bridge_events_forwarded_total', { type: 'test.v1' }),
-      ).toBe(400);
-      const batches = (
-        await registry.getSingleMetric('live_bridge_kafka_batch_size')!.get()
-      ).values.find(
-        (v) => (v as { metricName?: string }).metricName === 'live_bridge_kafka_batch_size_count',
-      )!.value;
-      expect(batches).toBeLessThan(400 / 4);
-      expect(await metricValue(registry, 'live_bridge_kafka_connected')).toBe(1);
+      ).toBe(0);
+      await publisher.close(100).catch(() => undefined);
+    });
 
-      const messages = await consumeAll(brokers(), topic, { expected: 400, timeoutMs: 30_000 });
-      expect(messages).toHaveLength(400);
-      for (const key of keys) {
-        const ns = messages
-          .filter((m) => m.key === key)
-          .sort((x, y) => Number(BigInt(x.offset) - BigInt(y.offset)))
-          .map((m) => (JSON.parse(m.value.toString()) as { n: number }).n);
-        expect(ns).toEqual([...ns].sort((x, y) => x - y));
-        expect(ns).toHaveLength(100);
-        // one key, one partition
-        expect(new Set(messages.filter((m) => m.key === key).map((m) => m.partition)).size).toBe(1);
-      }
-      const first = messages.find((m) => m.headers.ce_id === 'id-0')!;
-      expect(first.headers.ce_type).toBe('test.v1');
-    } finally {
-      await publisher.close(5000);
-    }
-  });
+    it('flushes queued records on close', async () => {
+      const topic = uniqueTopic('close');
+      await createTopic(brokers(), topic, 1);
+      const { publisher } = publisherFor({}, thread);
+      await publisher.connect();
+      const pending = Array.from({ length: 50 }, (_, n) =>
+        publisher.publish(record(topic, 'k', n), 10_000),
+      );
+      await publisher.close(10_000);
+      await Promise.all(pending);
+      const messages = await consumeAll(brokers(), topic, { expected: 50, timeoutMs: 20_000 });
+      expect(messages).toHaveLength(50);
+    });
+  },
+);
 
-  it('compresses with gzip when configured', async () => {
-    const topic = uniqueTopic('gzip');
+describe('the worker-thread publisher', () => {
+  it('fails the batches a dead worker held, then produces through a new one', async () => {
+    const topic = uniqueTopic('worker-restart');
     await createTopic(brokers(), topic, 1);
-    const { publisher } = publisherFor({ KAFKA_COMPRESSION: 'gzip' });
+    const workers: Worker[] = [];
+    const { publisher, registry } = publisherFor({}, 'worker thread', {
+      onWorker: (worker) => workers.push(worker),
+    });
     await publisher.connect();
     try {
       await publisher.publish(record(topic, 'k', 1), 10_000);
-      const [message] = await consumeAll(brokers(), topic, { expected: 1, timeoutMs: 20_000 });
-      expect(JSON.parse(message!.value.toString())).toEqual({ n: 1 });
+      expect(await metricValue(registry, 'live_bridge_kafka_connected')).toBe(1);
+      // the worker dies with a batch in flight
+      const inFlight = publisher.publish(record(topic, 'k', 2), 10_000);
+      await workers[0]!.terminate();
+      const error = await inFlight.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PublishError);
+      expect((error as PublishError).code).toBe('PUBLISH_FAILED');
+      expect(await metricValue(registry, 'live_bridge_kafka_connected')).toBe(0);
+      // the next batch starts a new worker with a new producer
+      await publisher.publish(record(topic, 'k', 3), 10_000);
+      expect(workers).toHaveLength(2);
+      const messages = await consumeAll(brokers(), topic, { expected: 2, timeoutMs: 20_000 });
+      const ns = messages.map((m) => (JSON.parse(m.value.toString()) as { n: number }).n);
+      expect(ns).toContain(1);
+      expect(ns).toContain(3);
     } finally {
       await publisher.close(5000);
     }
   });
 
-  it('fails within its deadline when no broker answers', async () => {
-    const { publisher, registry } = publisherFor({
-      KAFKA_BROKERS: '127.0.0.1:1',
-      KAFKA_CONNECTION_TIMEOUT_MS: '200',
-      KAFKA_RETRY_RETRIES: '1',
-    });
-    const started = Date.now();
-    const error = await publisher.publish(record('nowhere', 'k', 1), 800).catch((e: unknown) => e);
-    expect(Date.now() - started).toBeLessThan(1500);
-    expect(error).toBeInstanceOf(PublishError);
-    expect(['PUBLISH_FAILED', 'PUBLISH_TIMEOUT']).toContain((error as PublishError).code);
-    expect(
-      await metricValue(registry, 'live_bridge_events_forwarded_total', { type: 'test.v1' }),
-    ).toBe(0);
-    await publisher.close(100).catch(() => undefined);
-  });
-
-  it('flushes queued records on close', async () => {
-    const topic = uniqueTopic('close');
-    await createTopic(brokers(), topic, 1);
-    const { publisher } = publisherFor({});
-    await publisher.connect();
-    const pending = Array.from({ length: 50 }, (_, n) =>
-      publisher.publish(record(topic, 'k', n), 10_000),
+  it("writes kafkajs' log lines through the main thread's logger", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino(
+      { level: 'debug' },
+      { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
     );
-    await publisher.close(10_000);
-    await Promise.all(pending);
-    const messages = await consumeAll(brokers(), topic, { expected: 50, timeoutMs: 20_000 });
-    expect(messages).toHaveLength(50);
+    const { publisher } = publisherFor(
+      {
+        KAFKA_BROKERS: '127.0.0.1:1',
+        KAFKA_CONNECTION_TIMEOUT_MS: '200',
+        KAFKA_RETRY_RETRIES: '1',
+      },
+      'worker thread',
+      { logger },
+    );
+    await publisher.publish(record('nowhere', 'k', 1), 800).catch(() => undefined);
+    await publisher.close(100).catch(() => undefined);
+    const fromKafka = lines.filter((line) => line.thread === 'kafka');
+    expect(fromKafka.length).toBeGreaterThan(0);
+    expect(fromKafka.some((line) => line.level === 50 || line.level === 40)).toBe(true);
   });
 });
 

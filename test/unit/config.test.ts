@@ -112,6 +112,8 @@ describe('loadConfig', () => {
       KAFKA_BROKERS: 'no-port',
       KAFKA_PUBLISH_TIMEOUT_MS: '5000',
       LOG_LEVEL: 'loud',
+      KAFKA_RETRY_RETRIES: '0',
+      KAFKA_WORKER_THREAD: 'maybe',
     });
     expect(problems).toEqual(
       expect.arrayContaining([
@@ -120,11 +122,13 @@ describe('loadConfig', () => {
         'kafka.sasl.username is required when a SASL mechanism is set',
         'server.port and admin.port must differ',
         'kafka.publishTimeoutMs must be shorter than server.requestTimeoutMs (Tencent waits 2 s)',
+        '"kafka.retry.retries" must be greater than or equal to 1',
+        '"kafka.workerThread" must be a boolean',
       ]),
     );
     expect(problems.some((problem) => problem.includes('kafka.brokers[0]'))).toBe(true);
     expect(problems.some((problem) => problem.includes('log.level'))).toBe(true);
-    expect(problems.length).toBeGreaterThanOrEqual(7);
+    expect(problems.length).toBeGreaterThanOrEqual(9);
   });
 
   it('fails closed: an app needs a token unless marked unsigned', () => {

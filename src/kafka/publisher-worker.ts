@@ -1,0 +1,72 @@
+/**
+ * Entry of the Kafka worker thread (started by worker-publisher.ts): one `KafkaSender` that
+ * produces the batches the main thread posts, so kafkajs' encoding and network work runs off the
+ * event loop that answers Tencent. Its log lines and connection state go back as messages.
+ */
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { PublishError } from '../errors';
+import type { KafkaLog } from './kafkajs-publisher';
+import { createKafkaSender } from './kafkajs-publisher';
+import type { ToWorker, WorkerData, FromWorker } from './worker-protocol';
+import { plainLogValue, unpackRecords } from './worker-protocol';
+
+function start(port: NonNullable<typeof parentPort>, data: WorkerData): void {
+  const post = (message: FromWorker): void => port.postMessage(message);
+  const level = (name: 'error' | 'warn' | 'info' | 'debug') => (obj: object, msg?: string) =>
+    post({ op: 'log', level: name, fields: plainLogValue(obj) as object, msg: msg ?? '' });
+  const logger: KafkaLog = {
+    error: level('error'),
+    warn: level('warn'),
+    info: level('info'),
+    debug: level('debug'),
+  };
+
+  // kafkajs 2.2.4 sets a negative timer (see main.ts): report warnings as log lines instead.
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    const name = warning.name === 'TimeoutNegativeWarning' ? 'debug' : 'warn';
+    level(name)({ warning: { name: warning.name, message: warning.message } }, 'process warning');
+  });
+
+  let connected: boolean | undefined;
+  const sender = createKafkaSender({
+    settings: data.settings,
+    logger,
+    onConnected(value) {
+      if (value === connected) return;
+      connected = value;
+      post({ op: 'connected', value });
+    },
+  });
+
+  const run = async (message: ToWorker): Promise<void> => {
+    switch (message.op) {
+      case 'send':
+        return sender.send(unpackRecords(message.batch));
+      case 'connect':
+        return sender.connect();
+      case 'close':
+        return sender.disconnect();
+    }
+  };
+
+  port.on('message', (message: ToWorker) => {
+    run(message).then(
+      () => post({ op: 'done', id: message.id }),
+      (error: unknown) => {
+        const cause = error instanceof Error ? error.cause : undefined;
+        post({
+          op: 'done',
+          id: message.id,
+          error: {
+            code: error instanceof PublishError ? error.code : 'PUBLISH_FAILED',
+            message: error instanceof Error ? error.message : String(error),
+            cause: plainLogValue(cause ?? error),
+          },
+        });
+      },
+    );
+  });
+}
+
+if (!isMainThread && parentPort) start(parentPort, workerData as WorkerData);
