@@ -79,13 +79,15 @@ interface Options {
   quietPercent: number;
   /** A measurement during which other work used more than this (% of a core) is repeated once. */
   noisyPercent: number;
+  /** Extra node flags for every bridge process (experiments; the default is none). */
+  nodeFlags: string[];
 }
 
 const USAGE = `usage: tsx bench/run.ts [--quick] [--soak-seconds N] [--connections N] [--rates 500,1000,2000]
   [--saturation-seconds N] [--fixed-rate-seconds N] [--warmup-seconds N] [--profile-seconds N]
   [--spool-seconds N] [--spool-rate N] [--kafka-seconds N] [--partitions N]
   [--only ${PHASES.join(',')}] [--skip <phases>] [--keep]
-  [--quiet-wait-seconds N] [--quiet-percent P] [--noisy-percent P]
+  [--quiet-wait-seconds N] [--quiet-percent P] [--noisy-percent P] [--node-flags "<flags>"]
   tsx bench/run.ts --report <results.json>
   tsx bench/run.ts --reevaluate <results.json>
   tsx bench/run.ts --summarize <file.cpuprofile> <requests served>`;
@@ -115,6 +117,7 @@ function parseOptions(argv: string[]): Options {
     quietWaitSec: quick ? 30 : 120,
     quietPercent: 25,
     noisyPercent: 40,
+    nodeFlags: [],
   };
   const number = (flag: string, value: string | undefined): number => {
     const parsed = Number(value);
@@ -143,6 +146,9 @@ function parseOptions(argv: string[]): Options {
         break;
       case '--keep':
         options.keep = true;
+        break;
+      case '--node-flags':
+        options.nodeFlags = (take() ?? '').split(' ').filter(Boolean);
         break;
       case '--soak-seconds':
         options.soakSec = number(flag, take());
@@ -413,7 +419,7 @@ async function launchBridge(
     logFile: join(ctx.workDir, `bridge-${name}.log`),
     webhookPort: webhookPort!,
     adminPort: adminPort!,
-    nodeFlags,
+    nodeFlags: [...ctx.options.nodeFlags, ...nodeFlags],
   });
   cleanups.push(() => bridge.stop(5000));
   return bridge;
