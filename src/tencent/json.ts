@@ -4,10 +4,17 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Text that plain `JSON.parse` may get wrong or that could carry prototype poisoning:
- * integers of 16+ digits (beyond 2^53 once they reach 17), huge exponents, `\u` escapes (which
- * can spell `__proto__`), and the keys themselves. Only such bodies take the slower reviver path.
+ * integers of 16+ digits (beyond 2^53 once they reach 17), exponents of 3+ digits (in JSON an
+ * exponent always follows a digit), `\u` escapes (which can spell `__proto__`), and the keys
+ * themselves. Only such bodies take the slower reviver path. Substring checks first: one regex
+ * with every alternative cost twice as much per body.
  */
-const NEEDS_CAREFUL_PARSE = /\d{16}|[eE][+-]?\d{3}|\\u|__proto__|constructor/;
+const BIG_NUMBER = /\d{16}|\d[eE][+-]?\d{3}/;
+const needsCarefulParse = (text: string): boolean =>
+  text.includes('\\u') ||
+  text.includes('__proto__') ||
+  text.includes('constructor') ||
+  BIG_NUMBER.test(text);
 const INTEGER_LITERAL = /^-?\d+$/;
 
 /** Raised from the reviver; its message is ours, so it is safe to return to the caller. */
@@ -50,7 +57,7 @@ export function parseJsonBody(body: Buffer): Record<string, unknown> {
   let value: unknown;
   try {
     const text = utf8.decode(body);
-    value = NEEDS_CAREFUL_PARSE.test(text) ? JSON.parse(text, careful) : JSON.parse(text);
+    value = needsCarefulParse(text) ? JSON.parse(text, careful) : JSON.parse(text);
   } catch (error) {
     // V8's own messages quote the body; only our reviver's messages are returned to the caller.
     const detail = error instanceof UnsafeJsonError ? `: ${error.message}` : '';
