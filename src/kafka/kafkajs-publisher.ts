@@ -232,6 +232,12 @@ export function createBatchingPublisher(options: {
   metrics: Metrics;
 }): EventPublisher {
   const { sender, metrics } = options;
+  const forwardedBy = new Map<string, { inc(): void }>();
+  const forwarded = (type: string): { inc(): void } => {
+    let counter = forwardedBy.get(type);
+    if (!counter) forwardedBy.set(type, (counter = metrics.eventsForwarded.labels({ type })));
+    return counter;
+  };
   const batcher = createBatcher<KafkaRecord>({
     async send(records) {
       const stopTimer = metrics.publishDuration.startTimer();
@@ -242,7 +248,7 @@ export function createBatchingPublisher(options: {
         throw error;
       }
       stopTimer({ outcome: 'ok' });
-      for (const record of records) metrics.eventsForwarded.inc({ type: record.eventType });
+      for (const record of records) forwarded(record.eventType).inc();
     },
     maxItems: options.batch.maxMessages,
     lingerMs: options.batch.lingerMs,

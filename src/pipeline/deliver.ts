@@ -88,7 +88,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     /** Set when the record was sent to the spool after all. */
     diverted?: Promise<Delivery>;
   }
-  const pending: Pending[] = [];
+  const pending = new Set<Pending>(); // a Set keeps insertion order and deletes in O(1)
 
   /**
    * A direct publish failed: every record still waiting for Kafka (in flight or queued) goes to
@@ -98,21 +98,22 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
    */
   function divertPending(): void {
     publisher.abandonQueued();
-    for (const entry of pending.splice(0)) entry.diverted = toSpool(entry.record);
+    const entries = [...pending];
+    pending.clear();
+    for (const entry of entries) entry.diverted = toSpool(entry.record);
   }
 
   async function makeDurable(record: KafkaRecord): Promise<Delivery> {
     if (spooling()) return toSpool(record);
     const entry: Pending = { record };
-    pending.push(entry);
+    pending.add(entry);
     try {
       await publisher.publish(record, options.publishTimeoutMs);
     } catch (error) {
       if (!spool || !(error instanceof PublishError)) throw error;
       if (!entry.diverted) divertPending();
     } finally {
-      const at = pending.indexOf(entry);
-      if (at >= 0) pending.splice(at, 1);
+      pending.delete(entry);
     }
     return entry.diverted ?? 'published';
   }
