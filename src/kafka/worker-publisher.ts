@@ -15,7 +15,7 @@ import { packRecords } from './worker-protocol';
  * Heap of the worker thread. It only holds the batch in flight (at most `batch.maxMessages`
  * records) and kafkajs' buffers for it; a worker that outgrows this dies and is replaced.
  */
-const WORKER_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 32 };
+const WORKER_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 };
 
 /** A message to the worker before it gets its call id. */
 type Outgoing = { op: 'send'; batch: PackedBatch } | { op: 'connect' } | { op: 'close' };

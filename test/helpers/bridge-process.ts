@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PROCESS_ENV } from '../../src/runtime';
 
 const ROOT = join(__dirname, '..', '..');
 export const MAIN = join(ROOT, 'dist', 'src', 'main.js');
@@ -54,6 +55,7 @@ export async function startBridgeProcess(
       PORT: String(port),
       ADMIN_PORT: String(adminPort),
       SPOOL_DIR: spoolDir,
+      ...PROCESS_ENV, // started the way the image starts it
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
