@@ -33,6 +33,7 @@ import {
   startChild,
 } from './lib/procs';
 import { summarizeProfile } from './lib/profile';
+import { PROCESS_ENV } from '../src/runtime';
 import { renderReport } from './lib/report';
 import type {
   BenchResults,
@@ -81,6 +82,8 @@ interface Options {
   noisyPercent: number;
   /** Extra node flags for every bridge process (experiments; the default is none). */
   nodeFlags: string[];
+  /** Extra environment for every bridge process (experiments). */
+  bridgeEnv: Record<string, string>;
 }
 
 const USAGE = `usage: tsx bench/run.ts [--quick] [--soak-seconds N] [--connections N] [--rates 500,1000,2000]
@@ -88,6 +91,7 @@ const USAGE = `usage: tsx bench/run.ts [--quick] [--soak-seconds N] [--connectio
   [--spool-seconds N] [--spool-rate N] [--kafka-seconds N] [--partitions N]
   [--only ${PHASES.join(',')}] [--skip <phases>] [--keep]
   [--quiet-wait-seconds N] [--quiet-percent P] [--noisy-percent P] [--node-flags "<flags>"]
+  [--bridge-env "NAME=value …"]
   tsx bench/run.ts --report <results.json>
   tsx bench/run.ts --reevaluate <results.json>
   tsx bench/run.ts --summarize <file.cpuprofile> <requests served>`;
@@ -118,6 +122,7 @@ function parseOptions(argv: string[]): Options {
     quietPercent: 25,
     noisyPercent: 40,
     nodeFlags: [],
+    bridgeEnv: { ...PROCESS_ENV }, // as the image starts it (src/runtime.ts)
   };
   const number = (flag: string, value: string | undefined): number => {
     const parsed = Number(value);
@@ -146,6 +151,15 @@ function parseOptions(argv: string[]): Options {
         break;
       case '--keep':
         options.keep = true;
+        break;
+      case '--bridge-env':
+        // replaces the defaults it names, keeps the others (values without spaces: V8 flags go
+        // in --node-flags, which win over NODE_OPTIONS)
+        for (const pair of (take() ?? '').split(' ').filter(Boolean)) {
+          const at = pair.indexOf('=');
+          if (at <= 0) throw new Error(`--bridge-env wants NAME=value, got ${pair}`);
+          options.bridgeEnv[pair.slice(0, at)] = pair.slice(at + 1);
+        }
         break;
       case '--node-flags':
         options.nodeFlags = (take() ?? '').split(' ').filter(Boolean);
@@ -420,6 +434,7 @@ async function launchBridge(
     webhookPort: webhookPort!,
     adminPort: adminPort!,
     nodeFlags: [...ctx.options.nodeFlags, ...nodeFlags],
+    env: ctx.options.bridgeEnv,
   });
   cleanups.push(() => bridge.stop(5000));
   return bridge;

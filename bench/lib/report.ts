@@ -77,6 +77,19 @@ export function renderReport(results: BenchResults): string {
       `commit ${m.gitCommit.slice(0, 12)}${m.srcChanges.length ? ` + ${m.srcChanges.length} uncommitted src/config change(s)` : ''}, ` +
       `load average at start ${m.loadAverageAtStart.map((v) => v.toFixed(2)).join(' ')}.`,
   );
+  const env = results.options.bridgeEnv as Record<string, string> | undefined;
+  const flags = results.options.nodeFlags as string[] | undefined;
+  if (env || flags?.length) {
+    out.push(
+      `\nBridge processes started with ${
+        env
+          ? Object.entries(env)
+              .map(([name, value]) => `${name}="${value}"`)
+              .join(' ')
+          : '(no extra environment)'
+      }${flags?.length ? `, node flags ${flags.join(' ')}` : ''}.`,
+    );
+  }
 
   if (results.quiet.length) {
     out.push(

@@ -1,0 +1,99 @@
+/**
+ * In-process microbenchmark of the webhook's main-thread work: `server.inject` (no sockets) into
+ * (a) a trivial hapi route like the HTTP ceiling's and (b) the bridge with a publisher that acks
+ * at once (no Kafka). (b) − (a) is what the pipeline adds per request on the event loop. For
+ * comparing code changes quickly; the real numbers are `npm run bench`'s.
+ *   tsx bench/micro.ts [requests] [both|bridge|ceiling]
+ */
+import Hapi from '@hapi/hapi';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { createBridge } from '../src/app';
+import { loadConfig, resolveApps } from '../src/config/load';
+import type { EventPublisher } from '../src/kafka/publisher';
+import { createMetrics } from '../src/metrics';
+import { createLogger } from '../src/logger';
+import { BENCH_APP_ID, BENCH_TOKEN, CALLBACK_PATH, OK_ANSWER, createPayload } from './lib/payload';
+
+const instant: EventPublisher = {
+  publish: () => Promise.resolve(),
+  connect: () => Promise.resolve(),
+  close: () => Promise.resolve(),
+  abandonQueued: () => undefined,
+  isConnected: () => true,
+};
+
+async function ceiling(): Promise<Hapi.Server> {
+  const server = Hapi.server({ routes: { timeout: { server: 1800 } } });
+  server.route({
+    method: 'POST',
+    path: CALLBACK_PATH,
+    options: {
+      payload: { output: 'data', parse: false, maxBytes: 65_536, timeout: 1000 },
+      timeout: { server: 1800 },
+    },
+    handler: (_request, h) => h.response(OK_ANSWER).type('application/json'),
+  });
+  await server.initialize();
+  return server;
+}
+
+async function bridge(): Promise<Hapi.Server> {
+  const config = loadConfig({
+    configDir: `${__dirname}/../config`,
+    env: {
+      TENCENT_SDK_APP_ID: BENCH_APP_ID,
+      TENCENT_CALLBACK_TOKEN: BENCH_TOKEN,
+      SPOOL_ENABLED: 'false',
+    },
+  });
+  const registry = new Registry();
+  const { webhook } = await createBridge({
+    config,
+    apps: resolveApps(config.tencent.apps),
+    publisher: instant,
+    registry,
+    metrics: createMetrics(registry),
+    logger: createLogger('info', pino.destination({ dest: '/dev/null', sync: false })),
+  });
+  await webhook.initialize();
+  return webhook;
+}
+
+async function run(server: Hapi.Server, count: number, label: string): Promise<number> {
+  const payload = createPayload();
+  const started = process.hrtime.bigint();
+  const concurrency = 50;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const n = next++;
+      const response = await server.inject({
+        method: 'POST',
+        url: payload.signedPath(),
+        payload: payload.body(`${label}-${n}-${Date.now()}`),
+        headers: { 'content-type': 'application/json' },
+      });
+      if (response.statusCode !== 200)
+        throw new Error(`${label}: ${response.statusCode} ${response.payload}`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return Number(process.hrtime.bigint() - started) / 1000 / count;
+}
+
+async function main(): Promise<void> {
+  const count = Number(process.argv[2] ?? 40_000);
+  const only = process.argv[3] ?? 'both';
+  const a = await ceiling();
+  const b = await bridge();
+  for (let round = 1; round <= 3; round++) {
+    const ca = only === 'bridge' ? 0 : await run(a, count, `c${round}`);
+    const cb = only === 'ceiling' ? 0 : await run(b, count, `b${round}`);
+    console.log(
+      `round ${round}: ceiling ${ca.toFixed(1)} µs/req, bridge ${cb.toFixed(1)} µs/req, pipeline adds ${(cb - ca).toFixed(1)} µs`,
+    );
+  }
+}
+
+void main();
