@@ -23,17 +23,7 @@ export const REDACTED_PATHS = [
   'config.kafka.sasl.password',
 ];
 
-/**
- * Standard output, written asynchronously: lines logged while a write is in progress go out
- * together in the next one (one write per request was ~4 µs under load), and everything left is
- * flushed when the process exits. If stdout stops taking lines, up to 16 MiB wait and later ones
- * are dropped rather than stalling the callbacks.
- */
-function stdout(): DestinationStream {
-  return pino.destination({ dest: 1, sync: false, maxLength: 16 * 1024 * 1024 });
-}
-
-export function createLogger(level: string, destination: DestinationStream = stdout()): Logger {
+export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {
       level,

@@ -18,37 +18,21 @@ const MAX_PARAM_LENGTH = 256;
 const SDK_APP_ID = /^[0-9]{1,20}$/;
 const COMMAND = /^[A-Za-z]{1,32}\.[A-Za-z]{1,96}$/;
 
-/** The query's values by exact name and by lower-cased name, read in one pass. */
-interface Params {
-  exact: Map<string, string[]>;
-  folded: Map<string, string[]>;
-}
-
-function index(params: URLSearchParams): Params {
-  const exact = new Map<string, string[]>();
-  const folded = new Map<string, string[]>();
-  for (const [key, value] of params) {
-    const values = exact.get(key);
-    if (values) values.push(value);
-    else exact.set(key, [value]);
-    const lower = key.toLowerCase();
-    const all = folded.get(lower);
-    if (all) all.push(value);
-    else folded.set(lower, [value]);
-  }
-  return { exact, folded };
-}
-
 /**
  * Reads one parameter by its documented name, falling back to a case-insensitive match because
  * Tencent's pages spell `SdkAppid` several ways. A name given twice with different values is
  * refused: the signature does not cover the query, so ambiguity is not resolved in anyone's favour.
  */
-function param(params: Params, name: string): string | undefined {
-  const values = params.exact.get(name) ?? params.folded.get(name.toLowerCase());
-  const first = values?.[0];
+function param(params: URLSearchParams, name: string): string | undefined {
+  let values = params.getAll(name);
+  if (values.length === 0) {
+    const lower = name.toLowerCase();
+    values = [];
+    for (const [key, value] of params) if (key.toLowerCase() === lower) values.push(value);
+  }
+  const first = values[0];
   if (first === undefined) return undefined;
-  if (values!.some((value) => value !== first)) {
+  if (values.some((value) => value !== first)) {
     throw new CallbackRejectedError('QUERY_INVALID', `${name} is given more than once`);
   }
   if (first.length > MAX_PARAM_LENGTH) {
@@ -66,8 +50,7 @@ function optional(value: string | undefined): string | undefined {
  * @throws CallbackRejectedError `QUERY_INVALID` when `SdkAppid` or `CallbackCommand` is missing
  * or malformed.
  */
-export function parseCallbackQuery(query: URLSearchParams): CallbackQuery {
-  const params = index(query);
+export function parseCallbackQuery(params: URLSearchParams): CallbackQuery {
   const sdkAppId = param(params, 'SdkAppid');
   if (sdkAppId === undefined || !SDK_APP_ID.test(sdkAppId)) {
     throw new CallbackRejectedError('QUERY_INVALID', 'SdkAppid is missing or not a number');
