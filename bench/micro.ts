@@ -5,7 +5,7 @@
  * comparing code changes quickly; the real numbers are `npm run bench`'s.
  *   tsx bench/micro.ts [requests] [both|bridge|ceiling]
  */
-import Hapi from '@hapi/hapi';
+import type Hapi from '@hapi/hapi';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createBridge } from '../src/app';
@@ -13,7 +13,8 @@ import { loadConfig, resolveApps } from '../src/config/load';
 import type { EventPublisher } from '../src/kafka/publisher';
 import { createMetrics } from '../src/metrics';
 import { createLogger } from '../src/logger';
-import { BENCH_APP_ID, BENCH_TOKEN, CALLBACK_PATH, OK_ANSWER, createPayload } from './lib/payload';
+import { BENCH_APP_ID, BENCH_TOKEN, createPayload } from './lib/payload';
+import { createCeilingServer } from './servers/http-ceiling';
 
 const instant: EventPublisher = {
   publish: () => Promise.resolve(),
@@ -24,16 +25,7 @@ const instant: EventPublisher = {
 };
 
 async function ceiling(): Promise<Hapi.Server> {
-  const server = Hapi.server({ routes: { timeout: { server: 1800 } } });
-  server.route({
-    method: 'POST',
-    path: CALLBACK_PATH,
-    options: {
-      payload: { output: 'data', parse: false, maxBytes: 65_536, timeout: 1000 },
-      timeout: { server: 1800 },
-    },
-    handler: (_request, h) => h.response(OK_ANSWER).type('application/json'),
-  });
+  const server = createCeilingServer();
   await server.initialize();
   return server;
 }

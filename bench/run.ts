@@ -137,6 +137,20 @@ function parseOptions(argv: string[]): Options {
         throw new Error(`unknown phase '${p}'\n${USAGE}`);
       return p as Phase;
     });
+  /** Flags that each set one positive number. */
+  const positiveFlags = {
+    '--soak-seconds': 'soakSec',
+    '--connections': 'connections',
+    '--saturation-seconds': 'saturationSec',
+    '--warmup-seconds': 'warmupSec',
+    '--profile-seconds': 'profileSec',
+    '--spool-seconds': 'spoolSec',
+    '--spool-rate': 'spoolRate',
+    '--kafka-seconds': 'kafkaSec',
+    '--noisy-percent': 'noisyPercent',
+    '--quiet-percent': 'quietPercent',
+    '--partitions': 'partitions',
+  } as const satisfies Record<string, keyof Options>;
   let custom = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -146,6 +160,10 @@ function parseOptions(argv: string[]): Options {
       custom = true;
       return value;
     };
+    if (Object.hasOwn(positiveFlags, flag)) {
+      options[positiveFlags[flag as keyof typeof positiveFlags]] = number(flag, take());
+      continue;
+    }
     switch (flag) {
       case '--quick':
         break;
@@ -164,48 +182,15 @@ function parseOptions(argv: string[]): Options {
       case '--node-flags':
         options.nodeFlags = (take() ?? '').split(' ').filter(Boolean);
         break;
-      case '--soak-seconds':
-        options.soakSec = number(flag, take());
-        break;
-      case '--connections':
-        options.connections = number(flag, take());
-        break;
       case '--rates':
         options.rates = (take() ?? '').split(',').map((r) => number(flag, r));
-        break;
-      case '--saturation-seconds':
-        options.saturationSec = number(flag, take());
         break;
       case '--fixed-rate-seconds':
         options.fixedRateSec = number(flag, take());
         options.warnFixedRateSec = options.fixedRateSec;
         break;
-      case '--warmup-seconds':
-        options.warmupSec = number(flag, take());
-        break;
-      case '--profile-seconds':
-        options.profileSec = number(flag, take());
-        break;
-      case '--spool-seconds':
-        options.spoolSec = number(flag, take());
-        break;
-      case '--spool-rate':
-        options.spoolRate = number(flag, take());
-        break;
-      case '--kafka-seconds':
-        options.kafkaSec = number(flag, take());
-        break;
-      case '--quiet-wait-seconds':
+      case '--quiet-wait-seconds': // 0 allowed: do not wait
         options.quietWaitSec = Number(take());
-        break;
-      case '--noisy-percent':
-        options.noisyPercent = number(flag, take());
-        break;
-      case '--quiet-percent':
-        options.quietPercent = number(flag, take());
-        break;
-      case '--partitions':
-        options.partitions = number(flag, take());
         break;
       case '--only':
         options.phases = new Set(phaseList(take()));

@@ -45,6 +45,28 @@ function closedRow(label: string, m: Measured<ClosedLoopResult>, role: string): 
   ];
 }
 
+/** Header of an `openRow` table: its first column, and whose CPU the CPU columns show. */
+function openHeader(first: string, process: string): string[] {
+  return [
+    first,
+    'rate/s',
+    'OK/s',
+    'p50 ms',
+    'p90 ms',
+    'p99 ms',
+    'p99.9 ms',
+    'max ms',
+    'not OK',
+    '> 2 s',
+    `CPU ${process} %`,
+    `${process} CPU µs/req`,
+    'CPU loadgen %',
+    'CPU broker %',
+    'CPU other %',
+    'bridge batch / produce ms',
+  ];
+}
+
 function openRow(label: string, m: Measured<OpenLoopResult>, role: string): string[] {
   const r = m.result;
   label = mark(label, m);
@@ -170,29 +192,7 @@ export function renderReport(results: BenchResults): string {
   }
   if (fixed.length) {
     out.push('\n**Fixed rates (open loop; latency from intended send time)**\n');
-    out.push(
-      table(
-        [
-          'server',
-          'rate/s',
-          'OK/s',
-          'p50 ms',
-          'p90 ms',
-          'p99 ms',
-          'p99.9 ms',
-          'max ms',
-          'not OK',
-          '> 2 s',
-          'CPU server %',
-          'server CPU µs/req',
-          'CPU loadgen %',
-          'CPU broker %',
-          'CPU other %',
-          'bridge batch / produce ms',
-        ],
-        fixed,
-      ),
-    );
+    out.push(table(openHeader('server', 'server'), fixed));
   }
 
   const mem: string[][] = [];
@@ -252,29 +252,7 @@ export function renderReport(results: BenchResults): string {
       ),
       openRow('broker down', s.down, 'bridge'),
     ];
-    out.push(
-      table(
-        [
-          'phase',
-          'rate/s',
-          'OK/s',
-          'p50 ms',
-          'p90 ms',
-          'p99 ms',
-          'p99.9 ms',
-          'max ms',
-          'not OK',
-          '> 2 s',
-          'CPU bridge %',
-          'bridge CPU µs/req',
-          'CPU loadgen %',
-          'CPU broker %',
-          'CPU other %',
-          'bridge batch / produce ms',
-        ],
-        rows,
-      ),
-    );
+    out.push(table(openHeader('phase', 'bridge'), rows));
     out.push(
       `\nWhile down: ${n(s.spooledDuringDown)} spooled, ${n(s.forwardedDuringDown)} forwarded; spool depth after: ${n(s.spoolDepthAfter)}. ` +
         `Broker restart took ${f(s.drain.restartTookSec)} s; spool empty ${s.drain.drainedSec === undefined ? `NOT within the bound (${n(s.drain.depthLeft)} left)` : `${f(s.drain.drainedSec)} s after the restart`}. ` +

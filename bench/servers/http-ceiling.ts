@@ -13,16 +13,17 @@ interface Args {
   port: number;
 }
 
-async function main(): Promise<void> {
-  const args = childArgs<Args>();
-  const server = Hapi.server({
-    host: args.host,
-    port: args.port,
-    routes: { timeout: { server: 1800 } },
-  });
+/**
+ * The ceiling's hapi server with its one route, not started. `onBody` sees the length of each
+ * body read.
+ */
+export function createCeilingServer(
+  listen: { host?: string; port?: number } = {},
+  onBody: (bytes: number) => void = () => undefined,
+): Hapi.Server {
+  const server = Hapi.server({ ...listen, routes: { timeout: { server: 1800 } } });
   server.listener.keepAliveTimeout = 65_000;
   server.listener.headersTimeout = 66_000;
-  let bytes = 0;
   server.route({
     method: 'POST',
     path: CALLBACK_PATH,
@@ -31,10 +32,17 @@ async function main(): Promise<void> {
       timeout: { server: 1800 },
     },
     handler(request, h) {
-      bytes += (request.payload as Buffer).length; // the body was read in full
+      onBody((request.payload as Buffer).length); // the body was read in full
       return h.response(OK_ANSWER).type('application/json');
     },
   });
+  return server;
+}
+
+async function main(): Promise<void> {
+  const args = childArgs<Args>();
+  let bytes = 0;
+  const server = createCeilingServer({ host: args.host, port: args.port }, (n) => (bytes += n));
   await server.start();
   await send({ type: 'ready', port: server.info.port });
   await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
