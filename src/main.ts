@@ -3,7 +3,11 @@ import { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { createBridge } from './app';
 import { ConfigError, loadConfig, resolveApps } from './config/load';
-import { createKafkajsPublisher, kafkaClientConfig } from './kafka/kafkajs-publisher';
+import {
+  createKafkajsPublisher,
+  kafkaClientConfig,
+  logProcessWarnings,
+} from './kafka/kafkajs-publisher';
 import { createWorkerPublisher } from './kafka/worker-publisher';
 import { ensureTopics } from './kafka/topics';
 import { createLogger } from './logger';
@@ -27,14 +31,7 @@ async function main(): Promise<void> {
   }
 
   const logger = createLogger(config.log.level);
-  // Process warnings become JSON log lines instead of free text on stderr. kafkajs 2.2.4 sets a
-  // negative timer in its request queue (throttledUntil starts at -1), which Node 24 reports as
-  // TimeoutNegativeWarning; Node clamps it to 1 ms, so that one is harmless and logged at debug.
-  process.removeAllListeners('warning');
-  process.on('warning', (warning) => {
-    const level = warning.name === 'TimeoutNegativeWarning' ? 'debug' : 'warn';
-    logger[level]({ warning: { name: warning.name, message: warning.message } }, 'process warning');
-  });
+  logProcessWarnings(logger);
   let apps;
   try {
     apps = resolveApps(config.tencent.apps);

@@ -3,6 +3,20 @@ import type { SpoolStats } from './spool';
 import { Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
 
 /**
+ * `child(value)` resolved once per label value: prom-client hashes the labels on every
+ * `inc({…})`/`observe({…})`, which showed in the per-request profile. Only for labels whose values
+ * are bounded (as all of ours are).
+ */
+export function perLabelValue<T>(child: (value: string) => T): (value: string) => T {
+  const children = new Map<string, T>();
+  return (value) => {
+    let resolved = children.get(value);
+    if (resolved === undefined) children.set(value, (resolved = child(value)));
+    return resolved;
+  };
+}
+
+/**
  * Every metric the bridge exposes, registered into the registry it is given (never the global
  * one), so tests and several instances in one process do not collide. Label values are bounded:
  * commands Tencent documents (else `other`), reason codes, event types, outcomes.

@@ -2,6 +2,7 @@ import Boom from '@hapi/boom';
 import type { Plugin, Request, ResponseToolkit } from '@hapi/hapi';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics';
+import { perLabelValue } from '../metrics';
 import type { CallbackReceiver, CallbackResult } from '../pipeline/receive-callback';
 import type { RequestVerifier, VerifiedRequest } from '../pipeline/verify-request';
 import { accessLogger } from '../logger';
@@ -40,14 +41,7 @@ export const callbackPlugin: Plugin<CallbackPluginOptions> = {
   register(server, options) {
     const { metrics, logger } = options;
     const access = accessLogger(logger);
-    // Label children resolved once (prom-client hashes the labels on every call otherwise).
-    const receivedBy = new Map<string, { inc(): void }>();
-    const received = (command: string): { inc(): void } => {
-      let counter = receivedBy.get(command);
-      if (!counter)
-        receivedBy.set(command, (counter = metrics.callbacksReceived.labels({ command })));
-      return counter;
-    };
+    const received = perLabelValue((command) => metrics.callbacksReceived.labels({ command }));
     const durationOk = metrics.requestDuration.labels({ outcome: 'ok' });
     const durationRejected = metrics.requestDuration.labels({ outcome: 'rejected' });
 

@@ -7,6 +7,7 @@ import type { BridgeConfig } from '../config/types';
 import { PublishError } from '../errors';
 import type { KafkaRecord } from '../events/cloudevents';
 import type { Metrics } from '../metrics';
+import { perLabelValue } from '../metrics';
 import { createBatcher } from './batcher';
 import { keyHashPartitioner } from './partitioner';
 import type { EventPublisher } from './publisher';
@@ -32,6 +33,20 @@ function saslOptions(sasl: KafkaSettings['sasl']): SASLOptions | undefined {
     ? readFileSync(sasl.passwordFile, 'utf8').replace(/\r?\n$/, '')
     : sasl.password;
   return { mechanism: sasl.mechanism, username: sasl.username, password };
+}
+
+/**
+ * Makes this thread's process warnings JSON log lines instead of free text on stderr. kafkajs
+ * 2.2.4 sets a negative timer in its request queue (throttledUntil starts at -1), which Node 24
+ * reports as TimeoutNegativeWarning; Node clamps it to 1 ms, so that one is harmless and logged at
+ * debug. Each thread (main, Kafka worker) has its own `process` warnings.
+ */
+export function logProcessWarnings(logger: KafkaLog): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    const level = warning.name === 'TimeoutNegativeWarning' ? 'debug' : 'warn';
+    logger[level]({ warning: { name: warning.name, message: warning.message } }, 'process warning');
+  });
 }
 
 /** kafkajs client settings, every one set explicitly (kafkajs is unmaintained: no surprises). */
@@ -232,12 +247,7 @@ export function createBatchingPublisher(options: {
   metrics: Metrics;
 }): EventPublisher {
   const { sender, metrics } = options;
-  const forwardedBy = new Map<string, { inc(): void }>();
-  const forwarded = (type: string): { inc(): void } => {
-    let counter = forwardedBy.get(type);
-    if (!counter) forwardedBy.set(type, (counter = metrics.eventsForwarded.labels({ type })));
-    return counter;
-  };
+  const forwarded = perLabelValue((type) => metrics.eventsForwarded.labels({ type }));
   const batcher = createBatcher<KafkaRecord>({
     async send(records) {
       const stopTimer = metrics.publishDuration.startTimer();

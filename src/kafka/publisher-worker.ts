@@ -6,7 +6,7 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { PublishError } from '../errors';
 import type { KafkaLog } from './kafkajs-publisher';
-import { createKafkaSender } from './kafkajs-publisher';
+import { createKafkaSender, logProcessWarnings } from './kafkajs-publisher';
 import type { ToWorker, WorkerData, FromWorker } from './worker-protocol';
 import { plainLogValue, unpackRecords } from './worker-protocol';
 
@@ -21,12 +21,7 @@ function start(port: NonNullable<typeof parentPort>, data: WorkerData): void {
     debug: level('debug'),
   };
 
-  // kafkajs 2.2.4 sets a negative timer (see main.ts): report warnings as log lines instead.
-  process.removeAllListeners('warning');
-  process.on('warning', (warning) => {
-    const name = warning.name === 'TimeoutNegativeWarning' ? 'debug' : 'warn';
-    level(name)({ warning: { name: warning.name, message: warning.message } }, 'process warning');
-  });
+  logProcessWarnings(logger);
 
   let connected: boolean | undefined;
   const sender = createKafkaSender({

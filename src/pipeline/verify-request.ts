@@ -2,7 +2,6 @@ import type { ResolvedApp } from '../config/types';
 import { CallbackRejectedError } from '../errors';
 import type { CallbackQuery } from '../tencent/query';
 import { parseCallbackQuery } from '../tencent/query';
-import type { ExpectedSigns } from '../tencent/signature';
 import { expectedSigns, verifySignature } from '../tencent/signature';
 
 /** A request whose query named a configured app and carried a valid signature (or none needed). */
@@ -25,15 +24,15 @@ export function createRequestVerifier(options: {
   signatureWindowSeconds: number;
   now: () => number;
 }): RequestVerifier {
-  const apps = new Map(options.apps.map((app) => [app.sdkAppId, app]));
-  const signs = new Map<string, ExpectedSigns>(
-    options.apps.map((app) => [app.sdkAppId, expectedSigns(app.tokens)]),
+  const apps = new Map(
+    options.apps.map((app) => [app.sdkAppId, { app, expected: expectedSigns(app.tokens) }]),
   );
   return {
     verify(params) {
       const query = parseCallbackQuery(params);
-      const app = apps.get(query.sdkAppId);
-      if (!app) throw new CallbackRejectedError('APP_UNKNOWN', 'SdkAppid is not configured here');
+      const known = apps.get(query.sdkAppId);
+      if (!known) throw new CallbackRejectedError('APP_UNKNOWN', 'SdkAppid is not configured here');
+      const { app } = known;
       if (!app.unsigned) {
         verifySignature({
           tokens: app.tokens,
@@ -41,7 +40,7 @@ export function createRequestVerifier(options: {
           requestTime: query.requestTime,
           nowMs: options.now(),
           windowSeconds: options.signatureWindowSeconds,
-          expected: signs.get(app.sdkAppId)!,
+          expected: known.expected,
         });
       }
       return { query, app };
