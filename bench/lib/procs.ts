@@ -5,7 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_APP_ID, BENCH_TOKEN, REPO_ROOT } from './payload';
 
@@ -125,8 +125,70 @@ function machineCpuSeconds(): { busy: number; total: number } {
   return { busy: (total - idle) / CLK_TCK, total: total / CLK_TCK };
 }
 
+/** One group of a process's threads (same name) over an interval, in percent of one core. */
+export interface ThreadTime {
+  /** On a CPU. */
+  running: number;
+  /** Runnable but waiting for a CPU (the scheduler's run queue). */
+  waiting: number;
+  threads: number;
+}
+
+/**
+ * Run and run-queue time of each thread of a process (`/proc/PID/task/TID/schedstat`, ns),
+ * keyed by TID, with the thread's name; empty when the process is gone.
+ */
+function threadSchedTimes(pid: number): Map<string, { name: string; run: number; wait: number }> {
+  const times = new Map<string, { name: string; run: number; wait: number }>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return times;
+  }
+  for (const tid of tids) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8')
+        .split(' ')
+        .map(Number);
+      times.set(tid, { name, run: run ?? 0, wait: wait ?? 0 });
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return times;
+}
+
+/** Per thread name, what the threads of that name did between two `threadSchedTimes`. */
+function threadTimeDelta(
+  before: ReturnType<typeof threadSchedTimes>,
+  after: ReturnType<typeof threadSchedTimes>,
+  seconds: number,
+): Record<string, ThreadTime> {
+  const groups: Record<string, ThreadTime> = {};
+  const percent = (ns: number): number => Math.round((ns / 1e9 / seconds) * 1000) / 10;
+  for (const [tid, a] of after) {
+    const b = before.get(tid) ?? { run: 0, wait: 0 };
+    const group = (groups[a.name] ??= { running: 0, waiting: 0, threads: 0 });
+    group.running += percent(a.run - b.run);
+    group.waiting += percent(a.wait - b.wait);
+    group.threads++;
+  }
+  for (const group of Object.values(groups)) {
+    group.running = Math.round(group.running * 10) / 10;
+    group.waiting = Math.round(group.waiting * 10) / 10;
+  }
+  return groups;
+}
+
 export interface CpuReport {
   seconds: number;
+  /**
+   * Per role whose threads were followed (the server under test), per thread name: time on a
+   * CPU and time runnable but waiting for one. Absent in results from before 2026-11-26.
+   */
+  threads?: Record<string, Record<string, ThreadTime>>;
   /** Per role, percent of one core (200 % = both cores of a 2-core machine). */
   percentOfCore: Record<string, number>;
   machineBusyPercentOfCore: number;
@@ -134,13 +196,21 @@ export interface CpuReport {
   otherPercentOfCore: number;
 }
 
-/** Starts CPU accounting for named processes; `end()` gives each one's share over the interval. */
+/** The roles whose threads `cpuMeter` follows one by one: the server under test. */
+const THREAD_ROLES = new Set(['server', 'bridge']);
+
+/**
+ * Starts CPU accounting for named processes; `end()` gives each one's share over the interval,
+ * and for the server under test each thread's time on a CPU and waiting for one.
+ */
 export function cpuMeter(pids: Record<string, number | undefined>): { end(): CpuReport } {
   const started = performance.now();
   const machine = machineCpuSeconds();
   const before: Record<string, number | undefined> = {};
+  const threadsBefore: Record<string, ReturnType<typeof threadSchedTimes>> = {};
   for (const [role, pid] of Object.entries(pids)) {
     before[role] = pid === undefined ? undefined : processCpuSeconds(pid);
+    if (pid !== undefined && THREAD_ROLES.has(role)) threadsBefore[role] = threadSchedTimes(pid);
   }
   return {
     end() {
@@ -156,8 +226,14 @@ export function cpuMeter(pids: Record<string, number | undefined>): { end(): Cpu
         ours += a - b;
       }
       const busy = machineAfter.busy - machine.busy;
+      const threads: Record<string, Record<string, ThreadTime>> = {};
+      for (const [role, times] of Object.entries(threadsBefore)) {
+        const after = threadSchedTimes(pids[role]!);
+        if (after.size > 0) threads[role] = threadTimeDelta(times, after, seconds);
+      }
       return {
         seconds: Math.round(seconds * 10) / 10,
+        ...(Object.keys(threads).length > 0 ? { threads } : {}),
         percentOfCore,
         machineBusyPercentOfCore: Math.round((busy / seconds) * 1000) / 10,
         otherPercentOfCore: Math.round((Math.max(0, busy - ours) / seconds) * 1000) / 10,

@@ -45,6 +45,31 @@ function closedRow(label: string, m: Measured<ClosedLoopResult>, role: string): 
   ];
 }
 
+/** Names Node gives its threads (Linux `comm`): the event loop and our Kafka worker. */
+const MAIN_THREAD = 'MainThread';
+const KAFKA_THREAD = 'kafka-publisher';
+const V8_HELPERS = 'V8Worker';
+
+/** Where the server's threads spent a measurement: the event loop, Kafka, V8's GC helpers. */
+function threadRow(label: string, m: Measured<unknown>, role: string): string[] {
+  const threads = m.cpu.threads?.[role];
+  if (!threads) return [label, '–', '–', '–', '–', '–', '–'];
+  let others = 0;
+  for (const [name, time] of Object.entries(threads)) {
+    if (name !== MAIN_THREAD && name !== KAFKA_THREAD && name !== V8_HELPERS)
+      others += time.running;
+  }
+  return [
+    label,
+    f(threads[MAIN_THREAD]?.running, 0),
+    f(threads[MAIN_THREAD]?.waiting, 0),
+    f(threads[KAFKA_THREAD]?.running, 0),
+    f(threads[KAFKA_THREAD]?.waiting, 0),
+    f(threads[V8_HELPERS]?.running, 0),
+    f(others, 0),
+  ];
+}
+
 /** Header of an `openRow` table: its first column, and whose CPU the CPU columns show. */
 function openHeader(first: string, process: string): string[] {
   return [
@@ -180,6 +205,34 @@ export function renderReport(results: BenchResults): string {
           'bridge batch / produce ms',
         ],
         sat,
+      ),
+    );
+  }
+
+  const threadRows: string[][] = [];
+  if (results.httpCeiling) {
+    threadRows.push(threadRow('HTTP ceiling', results.httpCeiling.saturation, 'server'));
+  }
+  for (const [level, run] of Object.entries(results.bridge)) {
+    if (run.saturation) threadRows.push(threadRow(`bridge, ${level}`, run.saturation, 'bridge'));
+  }
+  if (threadRows.some((row) => row.slice(1).some((cell) => cell !== '–'))) {
+    out.push(
+      '\n**Server threads at saturation (percent of one core, from /proc/PID/task/*/schedstat: ' +
+        'on a CPU / runnable but waiting for one)**\n',
+    );
+    out.push(
+      table(
+        [
+          'server',
+          'main thread on CPU',
+          'main thread waiting',
+          'Kafka thread on CPU',
+          'Kafka thread waiting',
+          'V8 helper threads on CPU',
+          'other threads on CPU',
+        ],
+        threadRows,
       ),
     );
   }
