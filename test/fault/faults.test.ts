@@ -120,6 +120,48 @@ function load(options: Parameters<typeof startLoad>[0]) {
   return run;
 }
 
+/** A fresh 3-partition topic and a bridge publishing to it, connected to Kafka. */
+async function bridgeOnNewTopic(
+  prefix: string,
+  extraEnv: Record<string, string> = {},
+): Promise<{ topic: string; env: Record<string, string>; bridge: BridgeProcess }> {
+  const topic = topicName(prefix);
+  await createTopic(broker.brokers, topic, 3);
+  const env = faultBridgeEnv(broker.brokers, topic, extraEnv);
+  const bridge = await startBridge(env);
+  await waitKafkaConnected(bridge);
+  return { topic, env, bridge };
+}
+
+/** `rate` callbacks per second for `seconds`, each for a room of its own, at `bridge`. */
+function steadyLoad(
+  bridge: BridgeProcess,
+  topic: string,
+  rate: number,
+  seconds: number,
+  extra: Partial<Parameters<typeof startLoad>[0]> = {},
+) {
+  return load({
+    url: bridge.webhook,
+    rate,
+    count: rate * seconds,
+    durationMs: seconds * 1000,
+    roomPrefix: `${topic}-room`,
+    ...extra,
+  });
+}
+
+/** Brings Kafka back with `restore`; returns when that was and how long until the drain began. */
+async function kafkaBack(
+  bridge: BridgeProcess,
+  restore: () => Promise<void>,
+): Promise<{ at: number; drainStartMs: number }> {
+  const drainedBefore = await metric(bridge, 'live_bridge_spool_drained_total');
+  await restore();
+  const at = Date.now();
+  return { at, drainStartMs: await msUntilDrainStarts(bridge, at, drainedBefore) };
+}
+
 /** Fails with the ids and the bridge log when an event answered OK is not in Kafka. */
 function expectNothingLost(missing: readonly string[], ...bridges: BridgeProcess[]): void {
   if (missing.length === 0) return;
@@ -131,18 +173,8 @@ function expectNothingLost(missing: readonly string[], ...bridges: BridgeProcess
 
 describe(SUITE, () => {
   it('broker SIGKILLed for 22 s mid-stream, then restarted: every OK is in Kafka, every answer < 2 s', async () => {
-    const topic = topicName('kill');
-    await createTopic(broker.brokers, topic, 3);
-    const bridge = await startBridge(faultBridgeEnv(broker.brokers, topic));
-    await waitKafkaConnected(bridge);
-
-    const run = load({
-      url: bridge.webhook,
-      rate: 50,
-      count: 50 * 42,
-      durationMs: 42_000,
-      roomPrefix: `${topic}-room`,
-    });
+    const { topic, bridge } = await bridgeOnNewTopic('kill');
+    const run = steadyLoad(bridge, topic, 50, 42);
     await sleep(5000);
     await broker.kill();
     const killedAt = Date.now();
@@ -155,10 +187,7 @@ describe(SUITE, () => {
     await sleep(Math.max(0, 22_000 - (Date.now() - killedAt)));
     const spooledWhileDown = await metric(bridge, 'live_bridge_events_spooled_total');
     const killedForMs = Date.now() - killedAt;
-    const drainedBefore = await metric(bridge, 'live_bridge_spool_drained_total');
-    await broker.start();
-    const upAt = Date.now();
-    const drainStartMs = await msUntilDrainStarts(bridge, upAt, drainedBefore);
+    const { at: upAt, drainStartMs } = await kafkaBack(bridge, () => broker.start());
     const summary = await run.done;
     await waitSpoolDrained(bridge, spooledWhileDown);
 
@@ -180,28 +209,15 @@ describe(SUITE, () => {
   }, 150_000);
 
   it('broker frozen (SIGSTOP) for 8 s, then SIGCONT: answers stay < 2 s (spooled), all delivered after', async () => {
-    const topic = topicName('freeze');
-    await createTopic(broker.brokers, topic, 3);
-    const bridge = await startBridge(faultBridgeEnv(broker.brokers, topic));
-    await waitKafkaConnected(bridge);
-
-    const run = load({
-      url: bridge.webhook,
-      rate: 50,
-      count: 50 * 25,
-      durationMs: 25_000,
-      roomPrefix: `${topic}-room`,
-    });
+    const { topic, bridge } = await bridgeOnNewTopic('freeze');
+    const run = steadyLoad(bridge, topic, 50, 25);
     await sleep(5000);
     await broker.pause();
     const pausedAt = Date.now();
     await sleep(8000);
     const spooledWhileFrozen = await metric(bridge, 'live_bridge_events_spooled_total');
-    const drainedBefore = await metric(bridge, 'live_bridge_spool_drained_total');
-    await broker.resume();
-    const resumedAt = Date.now();
+    const { at: resumedAt, drainStartMs } = await kafkaBack(bridge, () => broker.resume());
     const frozenMs = resumedAt - pausedAt;
-    const drainStartMs = await msUntilDrainStarts(bridge, resumedAt, drainedBefore);
     const summary = await run.done;
     await waitSpoolDrained(bridge, spooledWhileFrozen);
 
@@ -221,20 +237,8 @@ describe(SUITE, () => {
   }, 120_000);
 
   it('bridge SIGKILLed while Kafka is down and the spool holds events; restarted on the same spool, then Kafka: all delivered', async () => {
-    const topic = topicName('bridge-kill');
-    await createTopic(broker.brokers, topic, 3);
-    const env = faultBridgeEnv(broker.brokers, topic);
-    const first = await startBridge(env);
-    await waitKafkaConnected(first);
-
-    const run = load({
-      url: first.webhook,
-      rate: 50,
-      count: 50 * 32,
-      durationMs: 32_000,
-      requestTimeoutMs: 3000,
-      roomPrefix: `${topic}-room`,
-    });
+    const { topic, env, bridge: first } = await bridgeOnNewTopic('bridge-kill');
+    const run = steadyLoad(first, topic, 50, 32, { requestTimeoutMs: 3000 });
     await sleep(4000);
     await broker.kill();
     let depthBeforeKill = 0;
@@ -255,10 +259,7 @@ describe(SUITE, () => {
     const depthAfterRestart = await metric(second, 'live_bridge_spool_depth');
     expect(depthAfterRestart).toBeGreaterThanOrEqual(depthBeforeKill);
     await sleep(5000); // the new process spools too
-    const drainedBefore = await metric(second, 'live_bridge_spool_drained_total');
-    await broker.start();
-    const upAt = Date.now();
-    const drainStartMs = await msUntilDrainStarts(second, upAt, drainedBefore);
+    const { drainStartMs } = await kafkaBack(second, () => broker.start());
     const summary = await run.done;
     await waitSpoolDrained(second, depthAfterRestart);
 
@@ -282,20 +283,8 @@ describe(SUITE, () => {
   }, 150_000);
 
   it('spool full with Kafka down: 503 with the FAIL body and the overloaded metric; recovers once Kafka returns', async () => {
-    const topic = topicName('full');
-    await createTopic(broker.brokers, topic, 3);
-    const bridge = await startBridge(
-      faultBridgeEnv(broker.brokers, topic, { SPOOL_MAX_EVENTS: '150' }),
-    );
-    await waitKafkaConnected(bridge);
-
-    const run = load({
-      url: bridge.webhook,
-      rate: 50,
-      count: 50 * 30,
-      durationMs: 30_000,
-      roomPrefix: `${topic}-room`,
-    });
+    const { topic, bridge } = await bridgeOnNewTopic('full', { SPOOL_MAX_EVENTS: '150' });
+    const run = steadyLoad(bridge, topic, 50, 30);
     await sleep(3000);
     await broker.kill();
     await waitFor(
@@ -307,10 +296,7 @@ describe(SUITE, () => {
     await sleep(4000); // keep refusing for a while
     const readyWhileFull = await fetch(`${bridge.admin}/readyz`);
     const depthWhileFull = await metric(bridge, 'live_bridge_spool_depth');
-    const drainedBefore = await metric(bridge, 'live_bridge_spool_drained_total');
-    await broker.start();
-    const upAt = Date.now();
-    const drainStartMs = await msUntilDrainStarts(bridge, upAt, drainedBefore);
+    const { drainStartMs } = await kafkaBack(bridge, () => broker.start());
     await waitSpoolDrained(bridge, 150);
     const drainedAt = Date.now();
     const summary = await run.done;
@@ -342,25 +328,11 @@ describe(SUITE, () => {
   }, 150_000);
 
   it('ordering: events of one key accepted while the spool drains reach Kafka in acceptance order', async () => {
-    const topic = topicName('order');
-    await createTopic(broker.brokers, topic, 3);
     // 5 events per drain batch (default 500): the drain takes many produce round trips, so
     // callbacks keep being accepted (behind the spool) while it runs.
-    const bridge = await startBridge(
-      faultBridgeEnv(broker.brokers, topic, { SPOOL_DRAIN_BATCH_SIZE: '5' }),
-    );
-    await waitKafkaConnected(bridge);
-
+    const { topic, bridge } = await bridgeOnNewTopic('order', { SPOOL_DRAIN_BATCH_SIZE: '5' });
     const keys = 4;
-    const run = load({
-      url: bridge.webhook,
-      mode: 'sequential',
-      keys,
-      rate: 80,
-      count: 80 * 28,
-      durationMs: 28_000,
-      roomPrefix: `${topic}-room`,
-    });
+    const run = steadyLoad(bridge, topic, 80, 28, { mode: 'sequential', keys });
     await sleep(3000);
     await broker.kill();
     await sleep(8000);
@@ -432,10 +404,7 @@ describe(SUITE, () => {
   }, 150_000);
 
   it('duplicate delivery of the same callback (same body, repeated) gives one Kafka record, with Kafka up and down', async () => {
-    const topic = topicName('dup');
-    await createTopic(broker.brokers, topic, 3);
-    const bridge = await startBridge(faultBridgeEnv(broker.brokers, topic));
-    await waitKafkaConnected(bridge);
+    const { topic, bridge } = await bridgeOnNewTopic('dup');
 
     // 20 distinct callbacks, each delivered 10 times (every 0.5 s), open loop.
     const burst = { rate: 40, count: 200, durationMs: 10_000, distinct: 20 };
