@@ -7,7 +7,7 @@
  *   64 MiB semi-space, 128 MiB of new space, on a 24 GiB machine) or, in a container, from its
  *   memory limit; a fixed size keeps the process the same everywhere. 16 MiB kept ~96 % of the
  *   throughput for ~100 MiB less RSS; 8 and 4 cost 10 % and 30 % (scavenges too frequent).
- * - `--max-old-space-size=256`: the live heap is ~50 MiB (dedupe table full); a bound well above
+ * - `--max-old-space-size=256`: the heap in use peaks at ~40 MiB under load; a bound well above
  *   it instead of one derived from the host.
  * - `MALLOC_ARENA_MAX=2`: glibc otherwise gives each thread (Kafka worker, V8 helpers) its own
  *   malloc arena; two arenas saved ~80 MiB of RSS under load.
