@@ -229,6 +229,24 @@ export function createKafkaSender(options: {
   };
 }
 
+/**
+ * Whether Kafka is reachable, as the publisher reports it (`isConnected`, readiness) and as the
+ * `live_bridge_kafka_connected` gauge shows it: one state, so the two never disagree.
+ */
+export function connectionState(metrics: Metrics): {
+  set: (connected: boolean) => void;
+  get: () => boolean;
+} {
+  let connected = false;
+  return {
+    set: (value) => {
+      connected = value;
+      metrics.kafkaConnected.set(value ? 1 : 0);
+    },
+    get: () => connected,
+  };
+}
+
 /** What a batching publisher needs from whoever talks to Kafka. */
 export interface BatchSender {
   send(records: KafkaRecord[]): Promise<void>;
@@ -308,18 +326,15 @@ export function createKafkajsPublisher(options: {
   kafka?: Kafka;
 }): EventPublisher {
   const { settings, metrics } = options;
-  let connected = false;
+  const connection = connectionState(metrics);
   const sender = createKafkaSender({
     settings,
     logger: options.logger,
     ...(options.kafka ? { kafka: options.kafka } : {}),
-    onConnected(value) {
-      connected = value;
-      metrics.kafkaConnected.set(value ? 1 : 0);
-    },
+    onConnected: connection.set,
   });
   return createBatchingPublisher({
-    sender: { ...sender, isConnected: () => connected },
+    sender: { ...sender, isConnected: connection.get },
     batch: settings.batch,
     metrics,
   });

@@ -6,7 +6,7 @@ import type { BridgeConfig } from '../config/types';
 import { PublishError } from '../errors';
 import type { KafkaRecord } from '../events/cloudevents';
 import type { Metrics } from '../metrics';
-import { createBatchingPublisher } from './kafkajs-publisher';
+import { connectionState, createBatchingPublisher } from './kafkajs-publisher';
 import type { EventPublisher } from './publisher';
 import type { FromWorker, PackedBatch, WorkerData } from './worker-protocol';
 import { packRecords } from './worker-protocol';
@@ -52,13 +52,8 @@ export function createWorkerPublisher(options: {
   const pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
   let worker: Worker | undefined;
   let nextId = 1;
-  let connected = false;
   let closing = false;
-
-  const setConnected = (value: boolean): void => {
-    connected = value;
-    metrics.kafkaConnected.set(value ? 1 : 0);
-  };
+  const connection = connectionState(metrics);
 
   function failAll(error: Error): void {
     const waiting = [...pending.values()];
@@ -77,7 +72,7 @@ export function createWorkerPublisher(options: {
         return call.reject(new PublishError(code, text, { cause }));
       }
       case 'connected':
-        return setConnected(message.value);
+        return connection.set(message.value);
       case 'log':
         if (logger.isLevelEnabled(message.level)) {
           logger[message.level]({ ...message.fields, thread: 'kafka' }, message.msg);
@@ -91,7 +86,7 @@ export function createWorkerPublisher(options: {
     started.on('error', (error) => logger.error({ err: error }, 'Kafka worker thread failed'));
     started.on('exit', (code) => {
       if (worker === started) worker = undefined;
-      setConnected(false);
+      connection.set(false);
       failAll(new PublishError('PUBLISH_FAILED', `the Kafka worker thread stopped (code ${code})`));
       if (!closing)
         logger.error({ code }, 'Kafka worker thread stopped; the next batch starts one');
@@ -124,7 +119,7 @@ export function createWorkerPublisher(options: {
           await stopping.terminate();
         }
       },
-      isConnected: () => connected,
+      isConnected: connection.get,
     },
     batch: settings.batch,
     metrics,
