@@ -64,7 +64,6 @@ export function createDedupe(options: {
   let index = new Int32Array(0); // slot + 1; 0 = empty
   let mask = 0;
   const probe = new Uint32Array(4); // the id being looked up
-  const victim = new Uint32Array(4); // an id being dropped
 
   const home = (slot: number): number => digests[slot * 4]! & mask;
 
@@ -83,6 +82,13 @@ export function createDedupe(options: {
         return i;
       }
     }
+  }
+
+  /** Position in `index` of a live slot (every live slot is in it). */
+  function positionOf(slot: number): number {
+    let i = home(slot);
+    while (index[i] !== slot + 1) i = (i + 1) & mask;
+    return i;
   }
 
   function insert(slot: number): void {
@@ -107,9 +113,7 @@ export function createDedupe(options: {
 
   function dropHead(): void {
     if (expiries[head] !== DEAD) {
-      victim.set(digests.subarray(head * 4, head * 4 + 4));
-      const position = find(victim);
-      if (position >= 0) removeAt(position);
+      removeAt(positionOf(head));
       live--;
     }
     head = (head + 1) % ringSize;
