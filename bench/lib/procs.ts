@@ -166,18 +166,23 @@ function threadTimeDelta(
   after: ReturnType<typeof threadSchedTimes>,
   seconds: number,
 ): Record<string, ThreadTime> {
-  const groups: Record<string, ThreadTime> = {};
-  const percent = (ns: number): number => Math.round((ns / 1e9 / seconds) * 1000) / 10;
+  const ns: Record<string, { run: number; wait: number; threads: number }> = {};
   for (const [tid, a] of after) {
     const b = before.get(tid) ?? { run: 0, wait: 0 };
-    const group = (groups[a.name] ??= { running: 0, waiting: 0, threads: 0 });
-    group.running += percent(a.run - b.run);
-    group.waiting += percent(a.wait - b.wait);
+    const group = (ns[a.name] ??= { run: 0, wait: 0, threads: 0 });
+    group.run += a.run - b.run;
+    group.wait += a.wait - b.wait;
     group.threads++;
   }
-  for (const group of Object.values(groups)) {
-    group.running = Math.round(group.running * 10) / 10;
-    group.waiting = Math.round(group.waiting * 10) / 10;
+  const percent = (nanoseconds: number): number =>
+    Math.round((nanoseconds / 1e9 / seconds) * 1000) / 10;
+  const groups: Record<string, ThreadTime> = {};
+  for (const [name, group] of Object.entries(ns)) {
+    groups[name] = {
+      running: percent(group.run),
+      waiting: percent(group.wait),
+      threads: group.threads,
+    };
   }
   return groups;
 }
