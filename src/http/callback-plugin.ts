@@ -7,6 +7,7 @@ import type { CallbackReceiver, CallbackResult } from '../pipeline/receive-callb
 import type { RequestVerifier, VerifiedRequest } from '../pipeline/verify-request';
 import { accessLogger } from '../logger';
 import { OK_BODY, commandLabel, failBody } from '../tencent/protocol';
+import type { QueryParams } from '../tencent/query';
 import type { Rejection } from './respond';
 import { toRejection } from './respond';
 
@@ -47,8 +48,11 @@ export const callbackPlugin: Plugin<CallbackPluginOptions> = {
 
     server.auth.scheme(STRATEGY, () => ({
       authenticate(request: Request, h: ResponseToolkit) {
-        const params = request.url.searchParams;
-        received(commandLabel(params.get('CallbackCommand') ?? undefined)).inc();
+        // hapi has parsed the query already (Node's querystring; the server sets no custom query
+        // parser); `request.url` would parse the whole URL again.
+        const params = request.query as QueryParams;
+        const command = params.CallbackCommand;
+        received(commandLabel(typeof command === 'string' ? command : command?.[0])).inc();
         try {
           request.app.verified = options.verifier.verify(params);
         } catch (error) {

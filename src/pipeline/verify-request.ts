@@ -1,6 +1,6 @@
 import type { ResolvedApp } from '../config/types';
 import { CallbackRejectedError } from '../errors';
-import type { CallbackQuery } from '../tencent/query';
+import type { CallbackQuery, QueryParams } from '../tencent/query';
 import { parseCallbackQuery } from '../tencent/query';
 import { expectedSigns, verifySignature } from '../tencent/signature';
 
@@ -16,7 +16,7 @@ export interface RequestVerifier {
    * before the body is read.
    * @throws CallbackRejectedError `QUERY_INVALID`, `APP_UNKNOWN` or a `SIGNATURE_*` code.
    */
-  verify(params: URLSearchParams): VerifiedRequest;
+  verify(params: QueryParams): VerifiedRequest;
 }
 
 export function createRequestVerifier(options: {

@@ -14,6 +14,12 @@ export interface CallbackQuery {
   requestTime: string | undefined;
 }
 
+/**
+ * A parsed query string as hapi gives it in `request.query` (Node's `querystring.parse`): a name
+ * given more than once maps to all its values.
+ */
+export type QueryParams = Readonly<Record<string, string | readonly string[] | undefined>>;
+
 const MAX_PARAM_LENGTH = 256;
 const SDK_APP_ID = /^[0-9]{1,20}$/;
 const COMMAND = /^[A-Za-z]{1,32}\.[A-Za-z]{1,96}$/;
@@ -23,16 +29,19 @@ const COMMAND = /^[A-Za-z]{1,32}\.[A-Za-z]{1,96}$/;
  * Tencent's pages spell `SdkAppid` several ways. A name given twice with different values is
  * refused: the signature does not cover the query, so ambiguity is not resolved in anyone's favour.
  */
-function param(params: URLSearchParams, name: string): string | undefined {
-  let values = params.getAll(name);
-  if (values.length === 0) {
+function param(params: QueryParams, name: string): string | undefined {
+  let found = params[name];
+  if (found === undefined) {
     const lower = name.toLowerCase();
-    values = [];
-    for (const [key, value] of params) if (key.toLowerCase() === lower) values.push(value);
+    const values: string[] = [];
+    for (const key in params) {
+      if (key.toLowerCase() === lower) values.push(...([] as string[]).concat(params[key] ?? []));
+    }
+    found = values;
   }
-  const first = values[0];
+  const first = typeof found === 'string' ? found : found[0];
   if (first === undefined) return undefined;
-  if (values.some((value) => value !== first)) {
+  if (typeof found !== 'string' && found.some((value) => value !== first)) {
     throw new CallbackRejectedError('QUERY_INVALID', `${name} is given more than once`);
   }
   if (first.length > MAX_PARAM_LENGTH) {
@@ -50,7 +59,7 @@ function optional(value: string | undefined): string | undefined {
  * @throws CallbackRejectedError `QUERY_INVALID` when `SdkAppid` or `CallbackCommand` is missing
  * or malformed.
  */
-export function parseCallbackQuery(params: URLSearchParams): CallbackQuery {
+export function parseCallbackQuery(params: QueryParams): CallbackQuery {
   const sdkAppId = param(params, 'SdkAppid');
   if (sdkAppId === undefined || !SDK_APP_ID.test(sdkAppId)) {
     throw new CallbackRejectedError('QUERY_INVALID', 'SdkAppid is missing or not a number');

@@ -1,7 +1,9 @@
 import { CallbackRejectedError } from '../../src/errors';
+import { parse as parseQueryString } from 'node:querystring';
 import { parseCallbackQuery } from '../../src/tencent/query';
 
-const parse = (query: string) => parseCallbackQuery(new URLSearchParams(query));
+// hapi parses `request.query` with Node's querystring, so the tests do too.
+const parse = (query: string) => parseCallbackQuery(parseQueryString(query));
 
 function codeOf(query: string): string | undefined {
   try {
