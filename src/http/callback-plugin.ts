@@ -1,5 +1,6 @@
 import Boom from '@hapi/boom';
 import type { Plugin, Request, ResponseToolkit } from '@hapi/hapi';
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics';
 import { perLabelValue } from '../metrics';
@@ -8,6 +9,7 @@ import type { RequestVerifier, VerifiedRequest } from '../pipeline/verify-reques
 import { accessLogger } from '../logger';
 import { OK_BODY, commandLabel, failBody } from '../tencent/protocol';
 import type { QueryParams } from '../tencent/query';
+import { readBody } from './read-body';
 import type { Rejection } from './respond';
 import { toRejection } from './respond';
 
@@ -70,7 +72,7 @@ export const callbackPlugin: Plugin<CallbackPluginOptions> = {
       options: {
         auth: { strategy: STRATEGY, mode: 'required' },
         payload: {
-          output: 'data',
+          output: 'stream', // read by readBody (read-body.ts)
           parse: false,
           maxBytes: options.bodyLimitBytes,
           timeout: options.payloadTimeoutMs,
@@ -78,9 +80,14 @@ export const callbackPlugin: Plugin<CallbackPluginOptions> = {
         timeout: { server: options.requestTimeoutMs },
       },
       async handler(request, h) {
+        const body = await readBody(
+          request.payload as Readable,
+          options.bodyLimitBytes,
+          options.payloadTimeoutMs,
+        );
         const result = await options.receiver.receive(
           request.app.verified!,
-          request.payload as Buffer,
+          body,
           request.headers['content-type'] as string | undefined,
         );
         request.app.result = result;
