@@ -4,8 +4,11 @@
  * at once (no Kafka). (b) − (a) is what the pipeline adds per request on the event loop. For
  * comparing code changes quickly; the real numbers are `npm run bench`'s.
  *   tsx bench/micro.ts [requests] [both|bridge|ceiling]
+ *   tsx bench/micro.ts [requests] alloc   bytes allocated per request by the bridge, by function
+ *                                         (V8's sampling heap profiler, collected objects included)
  */
 import type Hapi from '@hapi/hapi';
+import { Session } from 'node:inspector/promises';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createBridge } from '../src/app';
@@ -74,9 +77,50 @@ async function run(server: Hapi.Server, count: number, label: string): Promise<n
   return Number(process.hrtime.bigint() - started) / 1000 / count;
 }
 
+interface SamplingNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: SamplingNode[];
+}
+
+/** Runs `count` requests into the bridge under the sampling heap profiler; prints bytes/request. */
+async function allocations(count: number): Promise<void> {
+  const server = await bridge();
+  await run(server, count, 'warm');
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 1024,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  await run(server, count, 'alloc');
+  const { profile } = (await session.post('HeapProfiler.stopSampling')) as {
+    profile: { head: SamplingNode };
+  };
+  session.disconnect();
+  const bySite = new Map<string, number>();
+  const visit = (node: SamplingNode): void => {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const where = url.includes('node_modules/')
+      ? url.split('node_modules/').pop()
+      : url.split('/').slice(-2).join('/');
+    const site = `${functionName || '(anonymous)'} ${where}:${lineNumber + 1}`;
+    bySite.set(site, (bySite.get(site) ?? 0) + node.selfSize);
+    node.children.forEach(visit);
+  };
+  visit(profile.head);
+  const total = [...bySite.values()].reduce((a, b) => a + b, 0);
+  console.log(`${(total / count).toFixed(0)} bytes allocated per request (sampled), top sites:`);
+  for (const [site, bytes] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 30)) {
+    console.log(`${(bytes / count).toFixed(0).padStart(8)}  ${site}`);
+  }
+}
+
 async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 40_000);
   const only = process.argv[3] ?? 'both';
+  if (only === 'alloc') return allocations(count);
   const a = await ceiling();
   const b = await bridge();
   for (let round = 1; round <= 3; round++) {
