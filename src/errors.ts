@@ -9,6 +9,7 @@ export const REJECTIONS = {
   JSON_INVALID: { status: 400, errorCode: 40002, reason: 'json_invalid' },
   COMMAND_MISMATCH: { status: 400, errorCode: 40003, reason: 'command_mismatch' },
   PAYLOAD_INVALID: { status: 400, errorCode: 40004, reason: 'payload_invalid' },
+  BODY_INCOMPLETE: { status: 400, errorCode: 40005, reason: 'body_incomplete' },
   SIGNATURE_MISSING: { status: 401, errorCode: 40101, reason: 'signature_missing' },
   SIGNATURE_MISMATCH: { status: 401, errorCode: 40102, reason: 'signature_mismatch' },
   SIGNATURE_EXPIRED: { status: 401, errorCode: 40103, reason: 'signature_expired' },

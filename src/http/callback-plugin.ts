@@ -119,7 +119,13 @@ export const callbackPlugin: Plugin<CallbackPluginOptions> = {
 
     server.events.on('response', (request) => {
       const seconds = (Date.now() - request.info.received) / 1000;
-      const { rejection, result, verified } = request.app;
+      const { result, verified } = request.app;
+      let { rejection } = request.app;
+      if (!rejection && Boom.isBoom(request.response)) {
+        // hapi ends a request whose client went away mid-body (499) without onPreResponse.
+        rejection = toRejection(request.response);
+        metrics.callbacksRejected.inc({ reason: rejection.reason });
+      }
       (rejection ? durationRejected : durationOk).observe(seconds);
       // One line per request, fields from this list only (no redaction on this logger). Never the
       // raw query: it holds Sign.

@@ -1,5 +1,5 @@
-import Boom from '@hapi/boom';
 import type { Readable } from 'node:stream';
+import { CallbackRejectedError } from '../errors';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -14,8 +14,9 @@ const EMPTY = Buffer.alloc(0);
  * whole message already (`complete`) the buffered bytes are taken at once, without listeners or
  * a timer.
  *
- * @throws Boom 413 when more than `maxBytes` arrive, 408 when the body is not complete within
- * `timeoutMs`, 400 when the client goes away or the stream fails.
+ * @throws CallbackRejectedError `BODY_TOO_LARGE` when more than `maxBytes` arrive,
+ * `REQUEST_TIMEOUT` when the body is not complete within `timeoutMs`, `BODY_INCOMPLETE` when the
+ * client goes away first or the stream fails.
  */
 export function readBody(
   stream: Readable & { complete?: boolean },
@@ -32,12 +33,16 @@ export function readBody(
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let length = 0;
+    let settled = false;
     const finish = (error?: Error): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       stream.off('data', onData);
       stream.off('end', onEnd);
-      stream.off('error', onError);
-      stream.off('close', onClose);
+      stream.off('close', onCut);
+      // The 'error' listener stays: an error after we are done (the client resetting after a
+      // 413) must not become an unhandled 'error' event.
       if (error) {
         stream.pause();
         reject(error);
@@ -45,20 +50,21 @@ export function readBody(
     };
     const onData = (chunk: Buffer): void => {
       length += chunk.length;
-      if (length > maxBytes) return finish(Boom.entityTooLarge('body is larger than the limit'));
+      if (length > maxBytes)
+        return finish(new CallbackRejectedError('BODY_TOO_LARGE', 'body is larger than the limit'));
       chunks.push(chunk);
     };
     const onEnd = (): void => finish();
-    const onError = (error: Error): void => finish(Boom.badRequest(error.message));
-    // 'close' before 'end': the client went away with the body half sent.
-    const onClose = (): void => finish(Boom.badRequest('the body was cut short'));
+    // An error, or 'close' before 'end': the client went away with the body half sent.
+    const onCut = (): void =>
+      finish(new CallbackRejectedError('BODY_INCOMPLETE', 'the body was cut short'));
     const timer = setTimeout(
-      () => finish(Boom.clientTimeout('body arrived too slowly')),
+      () => finish(new CallbackRejectedError('REQUEST_TIMEOUT', 'request body arrived too slowly')),
       timeoutMs,
     );
     stream.on('data', onData);
     stream.on('end', onEnd);
-    stream.on('error', onError);
-    stream.on('close', onClose);
+    stream.on('error', onCut);
+    stream.on('close', onCut);
   });
 }

@@ -18,6 +18,9 @@ const BY_STATUS: Record<number, RejectionCode> = {
   408: 'REQUEST_TIMEOUT',
   413: 'BODY_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
+  // hapi's status for a client that went away before its request was complete (route
+  // response.disconnectStatusCode); Node reports 'aborted' only for an unfinished body.
+  499: 'BODY_INCOMPLETE',
   503: 'OVERLOADED',
 };
 
@@ -25,6 +28,7 @@ const SAFE_MESSAGES: Partial<Record<RejectionCode, string>> = {
   NOT_FOUND: 'no such route',
   METHOD_NOT_ALLOWED: 'use POST',
   REQUEST_TIMEOUT: 'request body arrived too slowly',
+  BODY_INCOMPLETE: 'the body was cut short',
   BODY_TOO_LARGE: 'body is larger than the limit',
   UNSUPPORTED_MEDIA_TYPE: 'body must be JSON',
   OVERLOADED: 'try again later',

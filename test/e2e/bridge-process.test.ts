@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { ROOM_CREATED_V1 } from '../../src/events/room-created-v1';
 import { brokers, uniqueTopic } from '../helpers/bridge';
 import type { BridgeProcess } from '../helpers/bridge-process';
@@ -19,6 +21,40 @@ async function send(bridge: BridgeProcess, body: unknown, url = callbackUrl()) {
     eventId: response.headers.get('x-event-id'),
   };
 }
+
+/**
+ * Writes raw HTTP/1.1 `parts` to the bridge, `gapMs` apart, and returns the status of its answer,
+ * or undefined when `hangUp` closes the connection after the last part instead of waiting.
+ */
+async function sendRaw(
+  bridge: BridgeProcess,
+  parts: string[],
+  options: { gapMs?: number; hangUp?: boolean } = {},
+): Promise<number | undefined> {
+  const { port } = new URL(bridge.webhook);
+  const socket = connect(Number(port), '127.0.0.1');
+  await once(socket, 'connect');
+  let answer = '';
+  socket.on('data', (data: Buffer) => (answer += data.toString()));
+  for (const [index, part] of parts.entries()) {
+    if (index > 0) await new Promise((resolve) => setTimeout(resolve, options.gapMs ?? 30));
+    socket.write(part);
+  }
+  if (options.hangUp) {
+    socket.destroy();
+    return undefined;
+  }
+  const deadline = Date.now() + 5000;
+  while (!answer.includes('\r\n\r\n') && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  socket.destroy();
+  return Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1]);
+}
+
+const rawHead = (headers: string) =>
+  `POST ${callbackUrl()} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n${headers}\r\n`;
+const rawChunk = (text: string) => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`;
 
 function env(topic: string): Record<string, string> {
   return {
@@ -103,6 +139,71 @@ describe('the built service as a process, with the real broker', () => {
       expect(logs).not.toMatch(/Sign=/);
       for (const line of logs.split('\n').filter(Boolean))
         expect(() => JSON.parse(line) as unknown).not.toThrow();
+    } finally {
+      bridge.signal('SIGTERM');
+      expect(await bridge.exited).toBe(0);
+    }
+  });
+
+  it('reads bodies that arrive in parts, and refuses ones that grow too large or are cut short', async () => {
+    const topic = uniqueTopic('e2e-body');
+    await createTopic(brokers(), topic, 1);
+    const bridge = await startBridgeProcess(env(topic));
+    try {
+      const body = JSON.stringify(createRoomBody('chunked-room'));
+      const half = Math.floor(body.length / 2);
+      const chunked = await sendRaw(bridge, [
+        rawHead('Transfer-Encoding: chunked\r\n'),
+        rawChunk(body.slice(0, half)),
+        rawChunk(body.slice(half)),
+        '0\r\n\r\n',
+      ]);
+      expect(chunked).toBe(200);
+
+      // No Content-Length for hapi to check first: the limit applies to what arrives.
+      const big = JSON.stringify(
+        createRoomBody('big-room', { room: { CustomInfo: 'x'.repeat(40_000) } }),
+      );
+      const tooLarge = await sendRaw(bridge, [
+        rawHead('Transfer-Encoding: chunked\r\n'),
+        rawChunk(big),
+        rawChunk(big),
+        '0\r\n\r\n',
+      ]);
+      expect(tooLarge).toBe(413);
+
+      const cut = JSON.stringify(createRoomBody('cut-room'));
+      await sendRaw(
+        bridge,
+        [rawHead(`Content-Length: ${Buffer.byteLength(cut)}\r\n`), cut.slice(0, 50)],
+        { hangUp: true },
+      );
+
+      let metrics = await readMetrics(bridge);
+      const deadline = Date.now() + 5000;
+      while (!metrics.has('live_bridge_callbacks_rejected_total{reason="body_incomplete"}')) {
+        if (Date.now() > deadline) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        metrics = await readMetrics(bridge);
+      }
+      expect(metrics.get('live_bridge_callbacks_rejected_total{reason="body_incomplete"}')).toBe(1);
+      expect(metrics.get('live_bridge_callbacks_rejected_total{reason="body_too_large"}')).toBe(1);
+      expect(metrics.get(`live_bridge_events_forwarded_total{type="${ROOM_CREATED_V1}"}`)).toBe(1);
+      const messages = await consumeAll(brokers(), topic, { expected: 1, timeoutMs: 30_000 });
+      expect(messages.map((m) => m.headers.ce_subject)).toEqual(['chunked-room']);
+      // The access line of the cut request says what happened (hapi skips onPreResponse there).
+      const lines = bridge
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('"msg":"callback"'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(lines.map((line) => [line.status, line.outcome, line.reason])).toEqual(
+        expect.arrayContaining([
+          [200, 'published', undefined],
+          [413, 'rejected', 'body_too_large'],
+          [400, 'rejected', 'body_incomplete'],
+        ]),
+      );
     } finally {
       bridge.signal('SIGTERM');
       expect(await bridge.exited).toBe(0);
