@@ -100,7 +100,7 @@ export function createWorkerPublisher(options: {
     const id = nextId++;
     return new Promise<void>((resolve, reject) => {
       pending.set(id, { resolve, reject });
-      const transfer = message.op === 'send' ? [message.batch.values] : [];
+      const transfer = message.op === 'send' ? [message.batch.values, message.batch.layout] : [];
       target.postMessage({ ...message, id }, transfer);
     });
   }

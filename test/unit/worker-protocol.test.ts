@@ -10,6 +10,12 @@ const records: OutboundRecord[] = [
     value: Buffer.from(JSON.stringify({ roomName: 'é中🙂' })),
     headers: { ce_id: 'a1', ce_type: 'com.example.v1', 'content-type': 'application/json' },
   },
+  {
+    topic: 'events',
+    key: '1400000000:rüm\u0000\n🙂',
+    value: Buffer.from('{}'),
+    headers: { ce_subject: 'rüm\u0000\n🙂', '': 'empty name', ce_time: '' },
+  },
   { topic: 'events.quarantine', key: '', value: Buffer.alloc(0), headers: {} },
   { topic: 'events', key: 'k', value: Buffer.from([0, 255, 10]), headers: { h: '' } },
 ];
@@ -18,7 +24,7 @@ const records: OutboundRecord[] = [
 async function acrossThreads(batch: PackedBatch): Promise<PackedBatch> {
   const { port1, port2 } = new MessageChannel();
   const received = new Promise<PackedBatch>((resolve) => port2.once('message', resolve));
-  port1.postMessage(batch, [batch.values]);
+  port1.postMessage(batch, [batch.values, batch.layout]);
   const copy = await received;
   port1.close();
   return copy;
@@ -30,8 +36,9 @@ describe('packed batches for the Kafka worker', () => {
     const unpacked = unpackRecords(await acrossThreads(batch));
     expect(unpacked).toEqual(records);
     for (const record of unpacked) expect(Buffer.isBuffer(record.value)).toBe(true);
-    // transferred, not copied: the sender's buffer is detached
+    // transferred, not copied: the sender's buffers are detached
     expect(batch.values.byteLength).toBe(0);
+    expect(batch.layout.byteLength).toBe(0);
   });
 
   it('keep values intact when the originals share one pool slab', async () => {
