@@ -55,7 +55,7 @@ USER 65532:65532
 # V8 heap sizes and glibc arenas fixed rather than derived from the host (src/runtime.ts says
 # why; test/unit/runtime.test.ts keeps the two in step). Override NODE_OPTIONS to tune.
 ENV NODE_OPTIONS="--max-semi-space-size=16 --max-old-space-size=256" \
-    MALLOC_ARENA_MAX=2
+    MALLOC_ARENA_MAX=1
 EXPOSE 8080 9464
 # Exec form: node itself receives SIGTERM (no shell, no npm in between).
 ENTRYPOINT ["node", "dist/src/main.js"]
