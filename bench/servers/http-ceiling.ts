@@ -1,10 +1,14 @@
 /**
  * The HTTP ceiling: the same hapi version and listener settings as the bridge's webhook server,
- * with one trivial POST route on the callback path that reads the raw body (like the bridge:
- * `output: 'data', parse: false`, same size limit) and answers the bridge's OK JSON. No
- * verification, no parsing, no Kafka: what hapi on this machine can do at most.
+ * with one trivial POST route on the callback path that reads the raw body exactly as the bridge
+ * does (the raw stream through `readBody`, same size limit and timeout) and answers the bridge's
+ * OK JSON. No verification, no parsing, no Kafka: what hapi on this machine can do at most.
+ * `CEILING_BODY_READER=hapi` reads the body with hapi's own reader instead (`output: 'data'`),
+ * as the bridge did before it had `readBody`.
  */
 import Hapi from '@hapi/hapi';
+import type { Readable } from 'node:stream';
+import { readBody } from '../../src/http/read-body';
 import { childArgs, runChild, send } from '../lib/child';
 import { CALLBACK_PATH, OK_ANSWER } from '../lib/payload';
 
@@ -24,15 +28,24 @@ export function createCeilingServer(
   const server = Hapi.server({ ...listen, routes: { timeout: { server: 1800 } } });
   server.listener.keepAliveTimeout = 65_000;
   server.listener.headersTimeout = 66_000;
+  const hapiReader = process.env.CEILING_BODY_READER === 'hapi';
   server.route({
     method: 'POST',
     path: CALLBACK_PATH,
     options: {
-      payload: { output: 'data', parse: false, maxBytes: 65_536, timeout: 1000 },
+      payload: {
+        output: hapiReader ? 'data' : 'stream',
+        parse: false,
+        maxBytes: 65_536,
+        timeout: 1000,
+      },
       timeout: { server: 1800 },
     },
-    handler(request, h) {
-      onBody((request.payload as Buffer).length); // the body was read in full
+    async handler(request, h) {
+      const body = hapiReader
+        ? (request.payload as Buffer)
+        : await readBody(request.payload as Readable, 65_536, 1000);
+      onBody(body.length); // the body was read in full
       return h.response(OK_ANSWER).type('application/json');
     },
   });
