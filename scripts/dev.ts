@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { consumeAll, resolveKafka } from '../test/helpers/kafka-broker';
+import { consumeAll, createKafkaClient, resolveKafka } from '../test/helpers/kafka-broker';
 import { computeSign } from '../src/tencent/signature';
 
 const ROOT = join(__dirname, '..');
@@ -41,6 +41,25 @@ async function waitReady(url: string, timeoutMs: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`${url} not ready after ${timeoutMs} ms`);
+}
+
+/**
+ * Where each partition of the topic ends now (none if the topic does not exist yet), so the sample
+ * callback's record can be told apart from those of earlier runs on a reused local broker.
+ */
+async function topicEnds(brokers: string): Promise<{ ends: Map<number, number>; count: number }> {
+  const admin = createKafkaClient(brokers, 'dev').admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(TOPIC);
+    let count = 0;
+    for (const { high, low } of offsets) count += Number(high) - Number(low);
+    return { ends: new Map(offsets.map((o) => [o.partition, Number(o.high)])), count };
+  } catch {
+    return { ends: new Map(), count: 0 }; // no topic yet: every record is new
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 async function main(): Promise<void> {
@@ -83,6 +102,7 @@ async function main(): Promise<void> {
 
   await waitReady(`http://127.0.0.1:${ADMIN_PORT}/readyz`, 60_000);
   const { readFileSync } = await import('node:fs');
+  const before = await topicEnds(kafka.brokers);
   const response = await fetch(`http://127.0.0.1:${PORT}${PATH}?${signedQuery()}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -90,7 +110,11 @@ async function main(): Promise<void> {
   });
   console.log(`\nsample callback → HTTP ${response.status} ${await response.text()}`);
   console.log(`x-event-id: ${response.headers.get('x-event-id')}`);
-  const [record] = await consumeAll(kafka.brokers, TOPIC, { expected: 1, timeoutMs: 30_000 });
+  const all = await consumeAll(kafka.brokers, TOPIC, {
+    expected: before.count + 1,
+    timeoutMs: 30_000,
+  });
+  const record = all.find((m) => Number(m.offset) >= (before.ends.get(m.partition) ?? 0));
   console.log(`\nKafka record on ${TOPIC}:`);
   console.log(
     JSON.stringify(
