@@ -209,12 +209,18 @@ export async function createTopic(brokers: string, topic: string, partitions = 1
   const admin: Admin = createKafkaClient(brokers, 'create-topic').admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-      timeout: 15_000,
-    });
+    try {
+      await admin.createTopics({
+        topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+        timeout: 15_000,
+      });
+    } catch (error) {
+      // The topic was created; kafkajs' wait for its leaders inside createTopics gave up.
+      if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
+    }
     // kafkajs' own waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION while KRaft metadata is
-    // still propagating (seen on a loaded 2-core machine); poll the metadata ourselves, bounded.
+    // still propagating (seen on a loaded 2-core machine, and on a local broker that has
+    // collected hundreds of topics); poll the metadata ourselves, bounded.
     const deadline = Date.now() + 15_000;
     for (;;) {
       try {
