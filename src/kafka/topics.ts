@@ -34,17 +34,26 @@ export async function ensureTopics(options: {
 }
 
 /**
- * Waits until every partition of the topics has a leader. kafkajs' `waitForLeaders` gives up on
- * UNKNOWN_TOPIC_OR_PARTITION while a KRaft cluster is still propagating the new topic.
+ * Waits until every partition of the topics has a leader (and, with `partitions`, until each topic
+ * shows exactly that many). kafkajs' `waitForLeaders` gives up on UNKNOWN_TOPIC_OR_PARTITION
+ * while a KRaft cluster is still propagating a new topic, so topics are created without it and
+ * polled here.
  */
-async function waitForLeaders(admin: Admin, topics: string[], timeoutMs: number): Promise<void> {
+export async function waitForLeaders(
+  admin: Admin,
+  topics: string[],
+  timeoutMs: number,
+  partitions?: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       const metadata = await admin.fetchTopicMetadata({ topics });
       const ready = metadata.topics.every(
         (topic) =>
-          topic.partitions.length > 0 &&
+          (partitions === undefined
+            ? topic.partitions.length > 0
+            : topic.partitions.length === partitions) &&
           topic.partitions.every((partition) => partition.leader >= 0),
       );
       if (ready && metadata.topics.length === topics.length) return;

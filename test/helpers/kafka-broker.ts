@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin, Consumer, IHeaders } from 'kafkajs';
+import { waitForLeaders } from '../../src/kafka/topics';
 
 // kafkajs prints a partitioner notice on every producer unless told not to.
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -209,30 +210,15 @@ export async function createTopic(brokers: string, topic: string, partitions = 1
   const admin: Admin = createKafkaClient(brokers, 'create-topic').admin();
   await admin.connect();
   try {
-    try {
-      await admin.createTopics({
-        topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-        timeout: 15_000,
-      });
-    } catch (error) {
-      // The topic was created; kafkajs' wait for its leaders inside createTopics gave up.
-      if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
-    }
-    // kafkajs' own waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION while KRaft metadata is
-    // still propagating (seen on a loaded 2-core machine, and on a local broker that has
-    // collected hundreds of topics); poll the metadata ourselves, bounded.
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      try {
-        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-        const found = topics[0]?.partitions ?? [];
-        if (found.length === partitions && found.every((p) => p.leader >= 0)) return;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-      }
-      if (Date.now() > deadline) throw new Error(`topic ${topic} has no leaders after 15 s`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    // Without kafkajs' own wait for leaders, which gives up while KRaft metadata propagates
+    // (seen on a loaded 2-core machine, and on a local broker that has collected hundreds of
+    // topics): the bridge's own wait, as at start-up.
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+      timeout: 15_000,
+      waitForLeaders: false,
+    });
+    await waitForLeaders(admin, [topic], 15_000, partitions);
   } finally {
     await admin.disconnect();
   }
