@@ -24,11 +24,8 @@ export function readBody(
   timeoutMs: number,
 ): Buffer | Promise<Buffer> {
   if (stream.complete === true && stream.readableLength <= maxBytes && !stream.readableFlowing) {
-    const data = stream.read() as Buffer | null;
-    if (data === null) return EMPTY;
-    if (Buffer.isBuffer(data)) return data;
-    // A stream with an encoding set (never ours): fall through to the listening reader.
-    stream.unshift(data);
+    // Request streams carry Buffers (no encoding is ever set on them); null when the body is empty.
+    return (stream.read() as Buffer | null) ?? EMPTY;
   }
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
