@@ -35,7 +35,10 @@ function param(params: QueryParams, name: string): string | undefined {
     const lower = name.toLowerCase();
     const values: string[] = [];
     for (const key in params) {
-      if (key.toLowerCase() === lower) values.push(...([] as string[]).concat(params[key] ?? []));
+      if (key.toLowerCase() !== lower) continue;
+      const value = params[key];
+      if (typeof value === 'string') values.push(value);
+      else if (value) values.push(...value);
     }
     found = values;
   }
