@@ -12,6 +12,10 @@ import { readBody } from '../../src/http/read-body';
 import { childArgs, runChild, send } from '../lib/child';
 import { CALLBACK_PATH, OK_ANSWER } from '../lib/payload';
 
+/** The bridge's defaults (`server.bodyLimitBytes`, `server.payloadTimeoutMs`). */
+const BODY_LIMIT_BYTES = 65_536;
+const PAYLOAD_TIMEOUT_MS = 1000;
+
 interface Args {
   host: string;
   port: number;
@@ -36,15 +40,15 @@ export function createCeilingServer(
       payload: {
         output: hapiReader ? 'data' : 'stream',
         parse: false,
-        maxBytes: 65_536,
-        timeout: 1000,
+        maxBytes: BODY_LIMIT_BYTES,
+        timeout: PAYLOAD_TIMEOUT_MS,
       },
       timeout: { server: 1800 },
     },
     async handler(request, h) {
       const body = hapiReader
         ? (request.payload as Buffer)
-        : await readBody(request.payload as Readable, 65_536, 1000);
+        : await readBody(request.payload as Readable, BODY_LIMIT_BYTES, PAYLOAD_TIMEOUT_MS);
       onBody(body.length); // the body was read in full
       return h.response(OK_ANSWER).type('application/json');
     },
