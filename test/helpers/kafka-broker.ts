@@ -206,7 +206,12 @@ export async function waitForBroker(brokers: string, timeoutMs = 30_000): Promis
  * Creates a topic (replication factor 1) and waits for its partition leaders. With KRaft, kafkajs
  * consumers must not rely on auto-creation, so tests pre-create their topics with this.
  */
-export async function createTopic(brokers: string, topic: string, partitions = 1): Promise<void> {
+export async function createTopic(
+  brokers: string,
+  topic: string,
+  partitions = 1,
+  configEntries: { name: string; value: string }[] = [],
+): Promise<void> {
   const admin: Admin = createKafkaClient(brokers, 'create-topic').admin();
   await admin.connect();
   try {
@@ -214,7 +219,7 @@ export async function createTopic(brokers: string, topic: string, partitions = 1
     // (seen on a loaded 2-core machine, and on a local broker that has collected hundreds of
     // topics): the bridge's own wait, as at start-up.
     await admin.createTopics({
-      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+      topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries }],
       timeout: 15_000,
       waitForLeaders: false,
     });

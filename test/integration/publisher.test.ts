@@ -150,6 +150,10 @@ describe('the worker-thread publisher', () => {
   it('fails the batches a dead worker held, then produces through a new one', async () => {
     const topic = uniqueTopic('worker-restart');
     await createTopic(brokers(), topic, 1);
+    // A topic that can never ack with acks=all on a one-broker cluster (NOT_ENOUGH_REPLICAS,
+    // which kafkajs retries): a record sent there stays in flight until the worker dies.
+    const stuck = uniqueTopic('worker-restart-stuck');
+    await createTopic(brokers(), stuck, 1, [{ name: 'min.insync.replicas', value: '2' }]);
     const workers: Worker[] = [];
     const { publisher, registry } = publisherFor({}, 'worker thread', {
       onWorker: (worker) => workers.push(worker),
@@ -158,9 +162,19 @@ describe('the worker-thread publisher', () => {
     try {
       await publisher.publish(record(topic, 'k', 1), 10_000);
       expect(await metricValue(registry, 'live_bridge_kafka_connected')).toBe(1);
-      // the worker dies with a batch in flight
-      const inFlight = publisher.publish(record(topic, 'k', 2), 10_000);
-      await workers[0]!.terminate();
+      // the worker dies with a batch in flight: terminated once the batch has been posted to it
+      // (terminating earlier would let the batch go to a fresh worker instead)
+      const first = workers[0]!;
+      const posted = new Promise<void>((resolve) => {
+        const post = first.postMessage.bind(first);
+        first.postMessage = (message: { op?: string }, transfer) => {
+          post(message, transfer);
+          if (message.op === 'send') resolve();
+        };
+      });
+      const inFlight = publisher.publish(record(stuck, 'k', 2), 10_000);
+      await posted;
+      await first.terminate();
       const error = await inFlight.catch((e: unknown) => e);
       expect(error).toBeInstanceOf(PublishError);
       expect((error as PublishError).code).toBe('PUBLISH_FAILED');
