@@ -66,6 +66,7 @@ export const configSchema: Joi.ObjectSchema<BridgeConfig> = Joi.object<BridgeCon
       .required(),
     compression: Joi.string().valid('none', 'gzip').required(),
     workerThread: Joi.boolean().required(),
+    produceEncoder: Joi.string().valid('bridge', 'kafkajs').required(),
     connectionTimeoutMs: positive.required(),
     requestTimeoutMs: positive.required(),
     publishTimeoutMs: positive.required(),

@@ -33,6 +33,8 @@ export interface BridgeConfig {
     quarantineTopic: string;
     compression: 'none' | 'gzip';
     workerThread: boolean;
+    /** Who encodes uncompressed Produce requests: our encoder (`produce-request.ts`) or kafkajs. */
+    produceEncoder: 'bridge' | 'kafkajs';
     connectionTimeoutMs: number;
     requestTimeoutMs: number;
     publishTimeoutMs: number;

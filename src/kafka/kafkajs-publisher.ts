@@ -9,6 +9,7 @@ import type { KafkaRecord } from '../events/cloudevents';
 import type { Metrics } from '../metrics';
 import { perLabelValue } from '../metrics';
 import { createBatcher } from './batcher';
+import { KAFKAJS_VERSION, kafkajsVersion, useOwnProduceEncoder } from './kafkajs-encoder';
 import { keyHashPartitioner } from './partitioner';
 import type { EventPublisher } from './publisher';
 
@@ -140,6 +141,14 @@ export function createKafkaSender(options: {
   kafka?: Kafka;
 }): KafkaSender {
   const { settings, logger } = options;
+  if (settings.produceEncoder === 'bridge' && !useOwnProduceEncoder()) {
+    logger.warn(
+      { kafkajs: kafkajsVersion() },
+      "the bridge's Produce encoder is not in use (it is written for kafkajs " +
+        `${KAFKAJS_VERSION}, and must be installed before kafkajs' first produce in a thread); ` +
+        "kafkajs' own encodes",
+    );
+  }
   const kafka = options.kafka ?? new Kafka(kafkaClientConfig(settings, logger));
   const newProducer = (): Producer => {
     const created = kafka.producer({

@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config/load';
 import { PublishError } from '../../src/errors';
 import type { KafkaRecord } from '../../src/events/cloudevents';
 import type { Worker } from 'node:worker_threads';
+import { useOwnProduceEncoder } from '../../src/kafka/kafkajs-encoder';
 import { createKafkajsPublisher } from '../../src/kafka/kafkajs-publisher';
 import { createWorkerPublisher } from '../../src/kafka/worker-publisher';
 import { createMetrics } from '../../src/metrics';
@@ -145,6 +146,49 @@ describe.each<Thread>(['main thread', 'worker thread'])(
     });
   },
 );
+
+describe('the Produce request encoder (kafka.produceEncoder)', () => {
+  it("is the bridge's own by default, installed before kafkajs' first produce", async () => {
+    const topic = uniqueTopic('encoder-bridge');
+    await createTopic(brokers(), topic, 1);
+    const { publisher } = publisherFor({}, 'main thread');
+    await publisher.connect();
+    try {
+      await publisher.publish(record(topic, 'k', 1), 10_000);
+      // true only if it was installed before this produce (afterwards it can no longer be)
+      expect(useOwnProduceEncoder()).toBe(true);
+      const [message] = await consumeAll(brokers(), topic, { expected: 1, timeoutMs: 20_000 });
+      expect(message!.headers.ce_id).toBe('id-1');
+    } finally {
+      await publisher.close(5000);
+    }
+  });
+
+  it("can be kafkajs' own, and the records read the same", async () => {
+    const topic = uniqueTopic('encoder-kafkajs');
+    await createTopic(brokers(), topic, 2);
+    const { publisher } = publisherFor({ KAFKA_PRODUCE_ENCODER: 'kafkajs' }, 'worker thread');
+    await publisher.connect();
+    try {
+      await Promise.all(
+        Array.from({ length: 20 }, (_, n) =>
+          publisher.publish(record(topic, `k${n % 3}`, n), 10_000),
+        ),
+      );
+      const messages = await consumeAll(brokers(), topic, { expected: 20, timeoutMs: 20_000 });
+      expect(messages.map((m) => m.headers.ce_id).sort()).toEqual(
+        Array.from({ length: 20 }, (_, n) => `id-${n}`).sort(),
+      );
+      for (const m of messages) {
+        const { n } = JSON.parse(m.value.toString()) as { n: number };
+        expect(m.key).toBe(`k${n % 3}`);
+        expect(m.headers.ce_type).toBe('test.v1');
+      }
+    } finally {
+      await publisher.close(5000);
+    }
+  });
+});
 
 describe('the worker-thread publisher', () => {
   it('fails the batches a dead worker held, then produces through a new one', async () => {
