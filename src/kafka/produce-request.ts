@@ -179,6 +179,9 @@ interface BatchPlan {
 
 function planBatch(partition: ProducePartition, now: number): BatchPlan {
   const { messages } = partition;
+  // The batch's first and max timestamps are the least and greatest message timestamps (the
+  // bridge sets none: both are "now"). kafkajs sorts them as strings, which only differs for
+  // timestamps of different digit counts, where its deltas would come out negative.
   let firstTimestamp = Number.POSITIVE_INFINITY;
   let maxTimestamp = Number.NEGATIVE_INFINITY;
   for (const message of messages) {
