@@ -30,6 +30,7 @@ describe('loadConfig', () => {
     expect(config.admin.port).toBe(9464);
     expect(config.kafka.topic).toBe('tencent-live-events');
     expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
+    expect(config.kafka.produceEncoder).toBe('bridge');
     expect(config.tencent.apps).toEqual([{ sdkAppId: '1400000001', token: 'tok' }]);
     expect(Object.isFrozen(config.kafka.retry)).toBe(true);
   });
@@ -48,6 +49,7 @@ describe('loadConfig', () => {
         KAFKA_SSL_ENABLED: 'true',
         EVENTS_CONTENT_MODE: 'structured',
         LOG_LEVEL: 'warn',
+        KAFKA_PRODUCE_ENCODER: 'kafkajs',
       },
     });
     expect(config.server.port).toBe(18080);
@@ -58,6 +60,7 @@ describe('loadConfig', () => {
     expect(config.kafka.ssl.enabled).toBe(true);
     expect(config.events.contentMode).toBe('structured');
     expect(config.log.level).toBe('warn');
+    expect(config.kafka.produceEncoder).toBe('kafkajs');
     expect(config.tencent.apps[0]?.previousTokens).toEqual(['old1', 'old2']);
   });
 
@@ -114,6 +117,7 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'loud',
       KAFKA_RETRY_RETRIES: '0',
       KAFKA_WORKER_THREAD: 'maybe',
+      KAFKA_PRODUCE_ENCODER: 'librdkafka',
     });
     expect(problems).toEqual(
       expect.arrayContaining([
@@ -124,11 +128,12 @@ describe('loadConfig', () => {
         'kafka.publishTimeoutMs must be shorter than server.requestTimeoutMs (Tencent waits 2 s)',
         '"kafka.retry.retries" must be greater than or equal to 1',
         '"kafka.workerThread" must be a boolean',
+        '"kafka.produceEncoder" must be one of [bridge, kafkajs]',
       ]),
     );
     expect(problems.some((problem) => problem.includes('kafka.brokers[0]'))).toBe(true);
     expect(problems.some((problem) => problem.includes('log.level'))).toBe(true);
-    expect(problems.length).toBeGreaterThanOrEqual(9);
+    expect(problems.length).toBeGreaterThanOrEqual(10);
   });
 
   it('fails closed: an app needs a token unless marked unsigned', () => {
