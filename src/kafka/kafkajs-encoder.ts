@@ -51,9 +51,10 @@ export function kafkajsVersion(): string {
 
 /**
  * A module of kafkajs by path (its internals have no types), through the same module registry
- * kafkajs is loaded from: Node's, or jest's in the tests.
+ * kafkajs is loaded from: Node's, or jest's in the tests (which compare against kafkajs' own
+ * functions through it).
  */
-function kafkajsModule<T>(path: string): T {
+export function kafkajsModule<T>(path: string): T {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(path) as T;
 }

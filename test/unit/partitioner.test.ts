@@ -1,13 +1,13 @@
 import type { PartitionerArgs, PartitionMetadata } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
+import { kafkajsModule } from '../../src/kafka/kafkajs-encoder';
 import { keyHashPartitioner, murmur2, partitionForKey } from '../../src/kafka/partitioner';
 import { seededRandom } from '../helpers/random';
 
 // kafkajs' own murmur2 (a port of the Java client's): ours must agree with it on every input.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const kafkajsMurmur2 = require('kafkajs/src/producer/partitioners/default/murmur2') as (
-  key: Buffer | string,
-) => number;
+const kafkajsMurmur2 = kafkajsModule<(key: Buffer | string) => number>(
+  'kafkajs/src/producer/partitioners/default/murmur2',
+);
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789:_-é中🙂\u0000';
 

@@ -2,17 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { crc32c } from '../../src/kafka/crc32c';
 import {
   KAFKAJS_VERSION,
+  kafkajsModule,
   kafkajsVersion,
   useOwnProduceEncoder,
 } from '../../src/kafka/kafkajs-encoder';
 import * as produceRequest from '../../src/kafka/produce-request';
 import type { ProduceMessage, ProduceRequestArgs } from '../../src/kafka/produce-request';
-
-/** A kafkajs module by path (its internals have no types). */
-function kafkajsModule<T>(path: string): T {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(path) as T;
-}
 
 // kafkajs' own pieces, loaded before our encoder replaces the request module
 const kafkajsCrc32c = kafkajsModule<(b: Buffer) => number>(
