@@ -7,7 +7,7 @@ import { callbackPlugin } from './http/callback-plugin';
 import type { EventPublisher } from './kafka/publisher';
 import type { Metrics } from './metrics';
 import { createDedupe } from './pipeline/dedupe';
-import { createDeliverer } from './pipeline/deliver';
+import { createDeliverer, createDrainPublish } from './pipeline/deliver';
 import { createCallbackReceiver } from './pipeline/receive-callback';
 import { createRequestVerifier } from './pipeline/verify-request';
 import type { Drainer, Spool, SpoolRecord } from './spool';
@@ -65,26 +65,22 @@ export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {
       batchSize: config.spool.drainBatchSize,
       backoffMinMs: config.spool.drainBackoffMinMs,
       backoffMaxMs: config.spool.drainBackoffMaxMs,
-      publish: async (records) => {
-        await Promise.all(
-          records.map((record) =>
-            publisher.publish(
-              { ...record, eventType: eventTypeOf(record) },
-              config.kafka.requestTimeoutMs,
-            ),
-          ),
-        );
-      },
-      onDrained: (records) => {
-        metrics.spoolDrained.inc(records.length);
-        logger.info(
-          { events: records.length, left: spool.stats().depth },
-          'drained spooled events',
-        );
-      },
+      publish: createDrainPublish({
+        publisher,
+        deadlineMs: config.kafka.requestTimeoutMs,
+        quarantineTopic: config.kafka.quarantineTopic,
+        metrics,
+        logger,
+        eventTypeOf,
+      }),
+      onStart: () => logger.info({ depth: spool.stats().depth }, 'spool draining'),
+      onEmpty: () => logger.info('spool drained'),
+      onDrained: (records) => metrics.spoolDrained.inc(records.length),
+      // Loud once: the first failure of a batch is a warning, its retries are debug lines (the
+      // connection state and the spool depth metrics say the rest).
       onError: (error, attempt) => {
         metrics.spoolDrainFailures.inc();
-        logger.warn(
+        logger[attempt === 1 ? 'warn' : 'debug'](
           { err: error, attempt, depth: spool.stats().depth },
           'spool drain failed, retrying',
         );
@@ -97,6 +93,8 @@ export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {
     metrics,
     now,
     spool: spool && drainer ? { store: spool, drainer } : undefined,
+    quarantineTopic: config.kafka.quarantineTopic,
+    logger,
     dedupe: config.dedupe.enabled
       ? createDedupe({
           windowMs: config.dedupe.windowSeconds * 1000,
@@ -188,7 +186,7 @@ export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {
         if (!drained) logger.warn({ depth: spool.stats().depth }, 'spool not empty at shutdown');
       }
       await publisher.close(Math.max(0, deadline - now()));
-      spool?.close();
+      await spool?.close();
       await admin.stop({ timeout: 1000 });
     },
     isReady: () => readiness().ready,

@@ -50,18 +50,46 @@ export class CallbackRejectedError extends Error {
   }
 }
 
-/** Publishing failed; `retriable` tells whether the same message may succeed later. */
+/**
+ * Publishing failed for a reason that may pass (broker down, timeout, leader moving, topic
+ * missing): the same record may succeed later, so it is spooled and retried.
+ */
 export class PublishError extends Error {
   override readonly name = 'PublishError';
   readonly code: 'PUBLISH_FAILED' | 'PUBLISH_TIMEOUT';
   readonly retriable = true;
+  /** Kafka's error name when a broker answered with one (e.g. `UNKNOWN_TOPIC_OR_PARTITION`). */
+  readonly kafkaError: string | undefined;
 
   constructor(
     code: 'PUBLISH_FAILED' | 'PUBLISH_TIMEOUT',
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; kafkaError?: string | undefined },
   ) {
     super(message, options);
     this.code = code;
+    this.kafkaError = options?.kafkaError;
+  }
+}
+
+/**
+ * Kafka refused a record for good (a `permanent` error in src/kafka/kafka-errors.ts, e.g.
+ * MESSAGE_TOO_LARGE, or a record larger than its topic's `max.message.bytes` found before
+ * sending). Retrying it cannot succeed: the record goes to the quarantine topic or the spool's
+ * dead-letter table instead, and the records behind it flow on (issue #15).
+ */
+export class RecordRefusedError extends Error {
+  override readonly name = 'RecordRefusedError';
+  readonly code = 'RECORD_REFUSED';
+  readonly retriable = false;
+
+  constructor(
+    /** Kafka's error name, e.g. `MESSAGE_TOO_LARGE`. */
+    readonly kafkaError: string,
+    /** The topic that refused it. */
+    readonly topic: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Kafka refused the record for topic ${topic}: ${kafkaError}`, options);
   }
 }

@@ -8,11 +8,12 @@ import {
   kafkaClientConfig,
   logProcessWarnings,
 } from './kafka/kafkajs-publisher';
+import { createTopicMonitor, missingTopicMessage } from './kafka/topic-monitor';
 import { createWorkerPublisher } from './kafka/worker-publisher';
 import { ensureTopics } from './kafka/topics';
 import { createLogger } from './logger';
 import { createMetrics } from './metrics';
-import { createSqliteSpool, isSpoolError } from './spool';
+import { createWorkerSpool, isSpoolError } from './spool';
 
 /** The only module that touches `process`: environment, arguments, signals and exit codes. */
 async function main(): Promise<void> {
@@ -50,13 +51,23 @@ async function main(): Promise<void> {
   const registry = new Registry();
   const metrics = createMetrics(registry);
   const kafka = new Kafka(kafkaClientConfig(config.kafka, logger));
+  const topics = [config.kafka.topic, config.kafka.quarantineTopic];
+  const monitor = createTopicMonitor({
+    kafka,
+    topics,
+    brokers: config.kafka.brokers,
+    intervalMs: config.kafka.metadataMaxAgeMs,
+    metrics,
+    logger,
+  });
+  const limits = monitor.maxMessageBytes;
   const publisher = config.kafka.workerThread
-    ? createWorkerPublisher({ settings: config.kafka, logger, metrics })
-    : createKafkajsPublisher({ settings: config.kafka, logger, metrics, kafka });
+    ? createWorkerPublisher({ settings: config.kafka, logger, metrics, limits })
+    : createKafkajsPublisher({ settings: config.kafka, logger, metrics, limits });
   let spool;
   if (config.spool.enabled) {
     try {
-      spool = createSqliteSpool({
+      spool = await createWorkerSpool({
         path: join(config.spool.dir, 'spool.sqlite'),
         maxEvents: config.spool.maxEvents,
         maxBytes: config.spool.maxBytes,
@@ -67,8 +78,11 @@ async function main(): Promise<void> {
       logger.fatal({ err: error, dir: config.spool.dir }, 'cannot open the spool');
       process.exit(1);
     }
-    const { depth } = spool.stats();
+    const { depth, deadLetters } = spool.stats();
     if (depth > 0) logger.info({ depth }, 'spool holds events from an earlier run: draining');
+    if (deadLetters > 0) {
+      logger.warn({ deadLetters }, 'the spool holds dead letters (records Kafka refused for good)');
+    }
   }
   const bridge = await createBridge({ config, apps, publisher, registry, metrics, logger, spool });
 
@@ -85,6 +99,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.shutdown.graceMs + 5000);
     timer.unref();
+    void monitor.stop();
     bridge.stop(config.shutdown.graceMs).then(
       () => {
         logger.info('stopped');
@@ -102,12 +117,27 @@ async function main(): Promise<void> {
   if (config.kafka.createTopics.enabled) {
     await ensureTopics({
       kafka,
-      topics: [config.kafka.topic, config.kafka.quarantineTopic],
+      topics,
       partitions: config.kafka.createTopics.partitions,
       replicationFactor: config.kafka.createTopics.replicationFactor,
       logger,
     });
   }
+  // A configured topic the cluster does not have is a deployment mistake: say so and stop,
+  // rather than answer OK and spool forever. When Kafka does not answer yet, start anyway (the
+  // spool takes the callbacks) and let the periodic check report what it finds.
+  const found = await withTimeout(
+    monitor.check({ report: false }),
+    config.kafka.connectionTimeoutMs + config.kafka.requestTimeoutMs,
+  ).catch(() => undefined);
+  if (found && found.missing.length > 0) {
+    for (const topic of found.missing) {
+      logger.fatal({ topic }, missingTopicMessage(topic, config.kafka.brokers));
+    }
+    await monitor.stop();
+    process.exit(1);
+  }
+  monitor.start();
   await bridge.start();
   void connectWithRetry(
     () => publisher.connect(),
@@ -116,19 +146,33 @@ async function main(): Promise<void> {
   );
 }
 
-/** Kafka may be down at start; keep trying in the background (readiness stays false meanwhile). */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Kafka may be down at start; keep trying in the background (readiness stays false meanwhile).
+ * The first failure is a warning; the retries are debug lines (the bridge logs the connection
+ * when it comes).
+ */
 async function connectWithRetry(
   connect: () => Promise<void>,
   logger: ReturnType<typeof createLogger>,
   stopping: () => boolean,
 ): Promise<void> {
-  for (let delay = 500; !stopping(); delay = Math.min(delay * 2, 10_000)) {
+  for (let delay = 500, attempt = 1; !stopping(); delay = Math.min(delay * 2, 10_000), attempt++) {
     try {
       await connect();
-      logger.info('connected to Kafka');
       return;
     } catch (error) {
-      logger.warn({ err: error, retryInMs: delay }, 'cannot connect to Kafka yet');
+      logger[attempt === 1 ? 'warn' : 'debug'](
+        { err: error, retryInMs: delay },
+        'cannot connect to Kafka yet: callbacks are spooled meanwhile',
+      );
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }

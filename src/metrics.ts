@@ -112,6 +112,26 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
       labelNames: ['reason'] as const,
       registers,
     }),
+    eventsDeadLettered: new Counter({
+      name: 'live_bridge_events_dead_lettered_total',
+      help: 'Events Kafka refused for good (e.g. message_too_large), taken off the path to the quarantine topic or the dead-letter table, by Kafka error.',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    spoolDeadLetters: new Gauge({
+      name: 'live_bridge_spool_dead_letters',
+      help: "Events in the spool's dead-letter table (refused by Kafka and by the quarantine topic); an operator re-queues or exports them.",
+      registers,
+      collect() {
+        if (spoolStats) this.set(spoolStats().deadLetters);
+      },
+    }),
+    kafkaTopicAvailable: new Gauge({
+      name: 'live_bridge_kafka_topic_available',
+      help: '1 when the configured topic exists on the cluster with a leader for every partition, 0 when it is missing, by topic (last metadata check).',
+      labelNames: ['topic'] as const,
+      registers,
+    }),
     duplicates: new Counter({
       name: 'live_bridge_duplicates_total',
       help: 'Re-delivered callbacks (same event id) answered OK without a second Kafka record.',

@@ -70,6 +70,7 @@ export const configSchema: Joi.ObjectSchema<BridgeConfig> = Joi.object<BridgeCon
     connectionTimeoutMs: positive.required(),
     requestTimeoutMs: positive.required(),
     publishTimeoutMs: positive.required(),
+    metadataMaxAgeMs: Joi.number().integer().min(1000).required(),
     retry: Joi.object({
       // kafkajs refuses an idempotent producer without retries
       retries: Joi.number().integer().min(1).max(100).required(),

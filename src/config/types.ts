@@ -38,6 +38,11 @@ export interface BridgeConfig {
     connectionTimeoutMs: number;
     requestTimeoutMs: number;
     publishTimeoutMs: number;
+    /**
+     * How often the configured topics are checked: existence (`live_bridge_kafka_topic_available`)
+     * and `max.message.bytes`. Kafka's `metadata.max.age.ms` plays the same role in its clients.
+     */
+    metadataMaxAgeMs: number;
     retry: { retries: number; initialRetryTimeMs: number; maxRetryTimeMs: number };
     batch: { maxMessages: number; lingerMs: number };
     ssl: {

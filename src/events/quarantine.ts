@@ -44,3 +44,36 @@ export function quarantineRecord(options: {
     eventType: CALLBACK_QUARANTINED_V1,
   };
 }
+
+/**
+ * The quarantine-topic copy of an event Kafka refused for good on its own topic (issue #15):
+ * the same key, value and headers (so the same `ce_id`, type and data), plus extension
+ * attributes saying why: `ce_quarantinereason` `kafka_refused`, `ce_kafkaerror` (Kafka's error
+ * name) and `ce_originaltopic`. `ce_id` is added as a header in structured mode too, so a
+ * consumer of the quarantine topic finds the event id in the same place for every record.
+ */
+export function deadLetterRecord(
+  record: Pick<KafkaRecord, 'topic' | 'key' | 'value' | 'headers' | 'eventId' | 'eventType'>,
+  kafkaError: string,
+  quarantineTopic: string,
+): KafkaRecord {
+  return {
+    topic: quarantineTopic,
+    key: record.key,
+    value: record.value,
+    headers: {
+      ...record.headers,
+      ce_id: record.eventId,
+      ce_quarantinereason: 'kafka_refused',
+      ce_kafkaerror: kafkaError,
+      ce_originaltopic: record.topic,
+    },
+    eventId: record.eventId,
+    eventType: record.eventType,
+  };
+}
+
+/** Whether a record is already a dead letter's quarantine copy (never dead-lettered twice). */
+export function isDeadLetterCopy(record: { headers: Record<string, string> }): boolean {
+  return record.headers.ce_quarantinereason === 'kafka_refused';
+}

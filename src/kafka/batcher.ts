@@ -5,7 +5,7 @@
  * goes out together in the next one.
  *
  * Each caller waits for its own item: `add` resolves when the batch holding it was sent and
- * rejects with that batch's error. An item whose caller gave up (`expired`) before its batch was
+ * rejects with that batch's error (or with its own, when `send` reports items that failed alone). An item whose caller gave up (`expired`) before its batch was
  * formed is not sent at all, so a caller that timed out can safely store it elsewhere.
  */
 export interface Batcher<T> {
@@ -18,8 +18,19 @@ export interface Batcher<T> {
   abandonQueued(error: unknown): void;
 }
 
+/** One item of a batch that failed on its own while the rest of the batch succeeded. */
+export interface ItemFailure {
+  /** Its index in the array given to `send`. */
+  index: number;
+  error: unknown;
+}
+
 export interface BatcherOptions<T> {
-  send: (items: T[]) => Promise<void>;
+  /**
+   * Sends one batch. Rejecting fails every item of it; resolving with failures fails only those
+   * items (their `add` rejects with the given error) and resolves the others.
+   */
+  send: (items: T[]) => Promise<void | readonly ItemFailure[]>;
   maxItems: number;
   /** Extra wait before a batch leaves, to let more items join; 0 sends as soon as possible. */
   lingerMs: number;
@@ -60,8 +71,9 @@ export function createBatcher<T>(options: BatcherOptions<T>): Batcher<T> {
       inFlight = batch.length;
       options.onBatch?.(batch.length);
       try {
-        await options.send(batch.map((entry) => entry.item));
-        for (const entry of batch) entry.resolve();
+        const failures = await options.send(batch.map((entry) => entry.item));
+        if (failures) for (const { index, error } of failures) batch[index]?.reject(error);
+        for (const entry of batch) entry.resolve(); // no-op for the entries rejected above
       } catch (error) {
         for (const entry of batch) entry.reject(error);
       }

@@ -1,14 +1,18 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import type { KafkaConfig, Message, Producer, SASLOptions } from 'kafkajs';
+import type { ISocketFactory } from 'kafkajs';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
+import { connect, isIP } from 'node:net';
+import tls from 'node:tls';
 import type { Logger } from 'pino';
 import type { BridgeConfig } from '../config/types';
-import { PublishError } from '../errors';
+import { PublishError, RecordRefusedError } from '../errors';
 import type { KafkaRecord } from '../events/cloudevents';
 import type { Metrics } from '../metrics';
 import { perLabelValue } from '../metrics';
 import { createBatcher } from './batcher';
+import { classifyKafkaError } from './kafka-errors';
 import { KAFKAJS_VERSION, kafkajsVersion, useOwnProduceEncoder } from './kafkajs-encoder';
 import { keyHashPartitioner } from './partitioner';
 import type { EventPublisher } from './publisher';
@@ -50,8 +54,33 @@ export function logProcessWarnings(logger: KafkaLog): void {
   });
 }
 
-/** kafkajs client settings, every one set explicitly (kafkajs is unmaintained: no surprises). */
-export function kafkaClientConfig(settings: KafkaSettings, logger: KafkaLog): KafkaConfig {
+/**
+ * A kafkajs socket factory (same sockets as kafkajs' own: TCP or TLS, keep-alive) that also tells
+ * `onClose` when a broker connection closes, so publishes waiting on it can go to the spool at
+ * once instead of at their deadline (issue #15).
+ */
+export function observedSocketFactory(onClose: (hadError: boolean) => void): ISocketFactory {
+  return ({ host, port, ssl, onConnect }) => {
+    const socket = ssl
+      ? tls.connect({ host, port, ...(isIP(host) ? {} : { servername: host }), ...ssl }, onConnect)
+      : connect({ host, port }, onConnect);
+    socket.setKeepAlive(true, 60_000);
+    socket.once('close', onClose);
+    return socket;
+  };
+}
+
+/**
+ * kafkajs client settings, every one set explicitly (kafkajs is unmaintained: no surprises).
+ * kafkajs' own log lines go to debug: the bridge logs each state change itself, once
+ * (connected, lost, topic missing, record dead-lettered), and kafkajs repeats its protocol
+ * errors several times a second while a broker is away.
+ */
+export function kafkaClientConfig(
+  settings: KafkaSettings,
+  logger: KafkaLog,
+  socketFactory?: ISocketFactory,
+): KafkaConfig {
   const config: KafkaConfig = {
     clientId: settings.clientId,
     brokers: settings.brokers,
@@ -69,41 +98,17 @@ export function kafkaClientConfig(settings: KafkaSettings, logger: KafkaLog): Ka
     logLevel: logLevel.WARN,
     logCreator:
       () =>
-      ({ level, log }) => {
+      ({ log }) => {
         const { message, ...extra } = log;
-        let method: 'error' | 'warn' | 'debug' =
-          level <= logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug';
-        // We bound retries on purpose: a publish that outlives its deadline goes to the spool.
-        // Idempotence still dedupes retries within the session, which is all we rely on.
-        if (message.startsWith('Limiting retries for the idempotent producer')) method = 'debug';
-        logger[method]({ kafkajs: extra }, message);
+        logger.debug({ kafkajs: extra }, message);
       },
   };
+  if (socketFactory) config.socketFactory = socketFactory;
   const ssl = sslOptions(settings.ssl);
   if (ssl) config.ssl = ssl;
   const sasl = saslOptions(settings.sasl);
   if (sasl) config.sasl = sasl;
   return config;
-}
-
-/** Broker answers that mean this producer id's state is unusable; only a new producer helps. */
-const PRODUCER_STATE_ERRORS = new Set([
-  'OUT_OF_ORDER_SEQUENCE_NUMBER',
-  'UNKNOWN_PRODUCER_ID',
-  'INVALID_PRODUCER_EPOCH',
-  'INVALID_PRODUCER_ID_MAPPING',
-]);
-
-/** The kafkajs error type of `error` or of one of its causes, when it is a producer-state error. */
-function producerStateError(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current && depth < 5; depth++) {
-    const type = (current as { type?: unknown }).type;
-    if (typeof type === 'string' && PRODUCER_STATE_ERRORS.has(type)) return type;
-    current =
-      (current as { cause?: unknown }).cause ??
-      (current as { originalError?: unknown }).originalError;
-  }
-  return undefined;
 }
 
 /** What a produce request needs of a record (a `KafkaRecord` is one). */
@@ -114,13 +119,25 @@ export interface OutboundRecord {
   headers: Record<string, string>;
 }
 
+/** A record of a batch that Kafka refused for good (see kafka-errors.ts). */
+export interface Refusal {
+  /** Its index in the batch. */
+  index: number;
+  /** Kafka's error name, e.g. `MESSAGE_TOO_LARGE`. */
+  kafkaError: string;
+}
+
 /** One idempotent kafkajs producer, used one batch at a time. */
 export interface KafkaSender {
   /**
-   * Produces the records with `acks=all`.
-   * @throws PublishError `PUBLISH_FAILED` when Kafka did not acknowledge them.
+   * Produces the records with `acks=all`. Resolves once every record was either acknowledged or
+   * refused for good; the refused ones are returned (empty: all acknowledged). When a batch is
+   * refused, it is split in halves until each refused record stands alone, so one bad record
+   * never keeps the others out of Kafka.
+   * @throws PublishError `PUBLISH_FAILED` (with `kafkaError` when a broker named one) when Kafka
+   * did not take them for a reason that may pass (broker down, leader moving, topic missing …).
    */
-  send(records: readonly OutboundRecord[]): Promise<void>;
+  send(records: readonly OutboundRecord[]): Promise<Refusal[]>;
   connect(): Promise<void>;
   disconnect(): Promise<void>;
 }
@@ -137,6 +154,11 @@ export function createKafkaSender(options: {
   settings: KafkaSettings;
   logger: KafkaLog;
   onConnected: (connected: boolean) => void;
+  /**
+   * A broker connection closed while a batch was in flight (not one we closed): the callers
+   * waiting for that batch need not wait for their deadline.
+   */
+  onConnectionLost?: () => void;
   /** Injected for tests; defaults to a client built from `settings`. */
   kafka?: Kafka;
 }): KafkaSender {
@@ -149,7 +171,19 @@ export function createKafkaSender(options: {
         "kafkajs' own encodes",
     );
   }
-  const kafka = options.kafka ?? new Kafka(kafkaClientConfig(settings, logger));
+  let sending = false;
+  let disconnecting = false;
+  const kafka =
+    options.kafka ??
+    new Kafka(
+      kafkaClientConfig(
+        settings,
+        logger,
+        observedSocketFactory(() => {
+          if (sending && !disconnecting) options.onConnectionLost?.();
+        }),
+      ),
+    );
   const newProducer = (): Producer => {
     const created = kafka.producer({
       idempotent: true,
@@ -204,34 +238,71 @@ export function createKafkaSender(options: {
     old.disconnect().catch(() => undefined);
   };
 
-  return {
-    async send(records) {
-      const byTopic = new Map<string, Message[]>();
-      for (const record of records) {
-        let messages = byTopic.get(record.topic);
-        if (!messages) byTopic.set(record.topic, (messages = []));
-        messages.push({ key: record.key, value: record.value, headers: record.headers });
-      }
-      try {
-        await ensureConnected();
-        await producer.sendBatch({
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-          acks: -1,
-          timeout: settings.requestTimeoutMs,
-          compression,
-        });
-        options.onConnected(true);
-      } catch (error) {
-        options.onConnected(false);
-        const fatal = producerStateError(error);
-        if (fatal) resetProducer(fatal);
+  /** One produce request for `records`; throws kafkajs' error as it is. */
+  async function produce(records: readonly OutboundRecord[]): Promise<void> {
+    const byTopic = new Map<string, Message[]>();
+    for (const record of records) {
+      let messages = byTopic.get(record.topic);
+      if (!messages) byTopic.set(record.topic, (messages = []));
+      messages.push({ key: record.key, value: record.value, headers: record.headers });
+    }
+    await ensureConnected();
+    await producer.sendBatch({
+      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      acks: -1,
+      timeout: settings.requestTimeoutMs,
+      compression,
+    });
+  }
+
+  /**
+   * Produces `records`; on a permanent refusal, produces each half on its own (in order, so a
+   * key's records keep their order) until the refused records stand alone.
+   */
+  async function sendOrSplit(
+    records: readonly OutboundRecord[],
+    offset: number,
+    refusals: Refusal[],
+  ): Promise<void> {
+    let verdict;
+    try {
+      await produce(records);
+      options.onConnected(true);
+      return;
+    } catch (error) {
+      verdict = classifyKafkaError(error);
+      options.onConnected(verdict.answered);
+      if (verdict.kind === 'producer') resetProducer(verdict.name ?? 'producer state');
+      if (verdict.kind !== 'permanent') {
         throw new PublishError('PUBLISH_FAILED', 'Kafka did not acknowledge the batch', {
           cause: error,
+          kafkaError: verdict.name,
         });
       }
+    }
+    if (records.length === 1) {
+      refusals.push({ index: offset, kafkaError: verdict.name ?? 'UNKNOWN' });
+      return;
+    }
+    const half = Math.ceil(records.length / 2);
+    await sendOrSplit(records.slice(0, half), offset, refusals);
+    await sendOrSplit(records.slice(half), offset + half, refusals);
+  }
+
+  return {
+    async send(records) {
+      const refusals: Refusal[] = [];
+      sending = true;
+      try {
+        await sendOrSplit(records, 0, refusals);
+      } finally {
+        sending = false;
+      }
+      return refusals;
     },
     connect: ensureConnected,
     async disconnect() {
+      disconnecting = true;
       await producer.disconnect();
       options.onConnected(false);
     },
@@ -239,18 +310,31 @@ export function createKafkaSender(options: {
 }
 
 /**
- * Whether Kafka is reachable, as the publisher reports it (`isConnected`, readiness) and as the
- * `live_bridge_kafka_connected` gauge shows it: one state, so the two never disagree.
+ * Whether the Kafka cluster answers, as the publisher reports it (`isConnected`, readiness) and
+ * as the `live_bridge_kafka_connected` gauge shows it: one state, so the two never disagree. A
+ * record Kafka refuses does not change it: a broker that answers with an error is reachable.
+ * Each change is logged once.
  */
-export function connectionState(metrics: Metrics): {
+export function connectionState(
+  metrics: Metrics,
+  logger?: Pick<Logger, 'info' | 'warn'>,
+): {
   set: (connected: boolean) => void;
   get: () => boolean;
 } {
   let connected = false;
+  let everConnected = false;
   return {
     set: (value) => {
+      if (value === connected) return;
       connected = value;
       metrics.kafkaConnected.set(value ? 1 : 0);
+      if (value) {
+        logger?.info(everConnected ? 'Kafka answers again' : 'connected to Kafka');
+        everConnected = true;
+      } else if (everConnected) {
+        logger?.warn('lost the connection to Kafka: new events are spooled until it answers');
+      }
     },
     get: () => connected,
   };
@@ -258,55 +342,110 @@ export function connectionState(metrics: Metrics): {
 
 /** What a batching publisher needs from whoever talks to Kafka. */
 export interface BatchSender {
-  send(records: KafkaRecord[]): Promise<void>;
+  /** See KafkaSender.send: resolves with the refused records, throws PublishError otherwise. */
+  send(records: KafkaRecord[]): Promise<Refusal[]>;
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   isConnected(): boolean;
 }
 
 /**
+ * Bytes a record takes in a record batch of its own, at most: the batch header (61 bytes), the
+ * record's fixed fields and length prefixes (varints, at most 5 bytes each), key, value and
+ * headers. The broker compares this batch size with the topic's `max.message.bytes`.
+ * https://kafka.apache.org/documentation/#recordbatch
+ */
+export function recordBatchBytes(record: OutboundRecord): number {
+  let bytes = 61 + 5 + 1 + 10 + 5 + 5 + Buffer.byteLength(record.key) + 5 + record.value.length + 5;
+  for (const name in record.headers) {
+    bytes += 10 + Buffer.byteLength(name) + Buffer.byteLength(record.headers[name]!);
+  }
+  return bytes;
+}
+
+/** The largest record batch each topic takes (`max.message.bytes`), when known. */
+export type TopicLimits = (topic: string) => number | undefined;
+
+/** The EventPublisher plus the hook a sender calls when a connection drops mid-batch. */
+export interface BatchingPublisher extends EventPublisher {
+  /** Fails every publish still waiting, so its caller can spool it now (issue #15). */
+  connectionLost(): void;
+}
+
+/**
  * The `EventPublisher` over a sender: a micro-batcher (everything published while a batch is in
- * flight goes out in the next one), a deadline per record, and the publish metrics.
+ * flight goes out in the next one), a deadline per record, the publish metrics, records larger
+ * than their topic takes refused before sending, and every waiting publish failed at once when
+ * the connection to Kafka drops.
  */
 export function createBatchingPublisher(options: {
   sender: BatchSender;
   batch: KafkaSettings['batch'];
   metrics: Metrics;
-}): EventPublisher {
+  limits?: TopicLimits | undefined;
+}): BatchingPublisher {
   const { sender, metrics } = options;
   const forwarded = perLabelValue((type) => metrics.eventsForwarded.labels({ type }));
   const batcher = createBatcher<KafkaRecord>({
     async send(records) {
       const stopTimer = metrics.publishDuration.startTimer();
+      let refusals: Refusal[];
       try {
-        await sender.send(records);
+        refusals = await sender.send(records);
       } catch (error) {
         stopTimer({ outcome: 'error' });
         throw error;
       }
       stopTimer({ outcome: 'ok' });
-      for (const record of records) forwarded(record.eventType).inc();
+      const refused = new Set<number>();
+      for (const { index } of refusals) refused.add(index);
+      records.forEach((record, index) => {
+        if (!refused.has(index)) forwarded(record.eventType).inc();
+      });
+      return refusals.map(({ index, kafkaError }) => ({
+        index,
+        error: new RecordRefusedError(kafkaError, records[index]!.topic),
+      }));
     },
     maxItems: options.batch.maxMessages,
     lingerMs: options.batch.lingerMs,
     onBatch: (size) => metrics.publishBatchSize.observe(size),
   });
+  /** Publishes not yet settled: failed together when the connection drops. */
+  const waiting = new Set<(error: PublishError) => void>();
 
   return {
     async publish(record, deadlineMs) {
+      const limit = options.limits?.(record.topic);
+      if (limit !== undefined && recordBatchBytes(record) > limit) {
+        throw new RecordRefusedError('MESSAGE_TOO_LARGE', record.topic);
+      }
       const signal = { expired: false };
       let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
+      let fail: (error: PublishError) => void = () => undefined;
+      const cutShort = new Promise<never>((_, reject) => {
+        fail = (error) => {
           signal.expired = true;
-          reject(new PublishError('PUBLISH_TIMEOUT', `no Kafka ack within ${deadlineMs} ms`));
-        }, deadlineMs);
+          reject(error);
+        };
+        timer = setTimeout(
+          () => fail(new PublishError('PUBLISH_TIMEOUT', `no Kafka ack within ${deadlineMs} ms`)),
+          deadlineMs,
+        );
       });
+      waiting.add(fail);
       try {
-        await Promise.race([batcher.add(record, signal), deadline]);
+        await Promise.race([batcher.add(record, signal), cutShort]);
       } finally {
         clearTimeout(timer);
+        waiting.delete(fail);
       }
+    },
+    connectionLost() {
+      const failing = [...waiting];
+      waiting.clear();
+      const error = new PublishError('PUBLISH_FAILED', 'the connection to Kafka was lost');
+      for (const fail of failing) fail(error);
     },
     connect: () => sender.connect(),
     abandonQueued() {
@@ -331,20 +470,24 @@ export function createKafkajsPublisher(options: {
   settings: KafkaSettings;
   logger: Logger;
   metrics: Metrics;
+  limits?: TopicLimits | undefined;
   /** Injected for tests; defaults to a client built from `settings`. */
   kafka?: Kafka;
 }): EventPublisher {
   const { settings, metrics } = options;
-  const connection = connectionState(metrics);
+  const connection = connectionState(metrics, options.logger);
   const sender = createKafkaSender({
     settings,
     logger: options.logger,
     ...(options.kafka ? { kafka: options.kafka } : {}),
     onConnected: connection.set,
+    onConnectionLost: () => publisher.connectionLost(),
   });
-  return createBatchingPublisher({
+  const publisher = createBatchingPublisher({
     sender: { ...sender, isConnected: connection.get },
     batch: settings.batch,
     metrics,
+    limits: options.limits,
   });
+  return publisher;
 }

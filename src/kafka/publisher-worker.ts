@@ -5,7 +5,7 @@
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { PublishError } from '../errors';
-import type { KafkaLog } from './kafkajs-publisher';
+import type { KafkaLog, Refusal } from './kafkajs-publisher';
 import { createKafkaSender, logProcessWarnings } from './kafkajs-publisher';
 import type { ToWorker, WorkerData, FromWorker } from './worker-protocol';
 import { plainLogValue, unpackRecords } from './worker-protocol';
@@ -32,22 +32,28 @@ function start(port: NonNullable<typeof parentPort>, data: WorkerData): void {
       connected = value;
       post({ op: 'connected', value });
     },
+    onConnectionLost: () => post({ op: 'connection-lost' }),
   });
 
-  const run = async (message: ToWorker): Promise<void> => {
+  const run = async (message: ToWorker): Promise<Refusal[] | undefined> => {
     switch (message.op) {
       case 'send':
         return sender.send(unpackRecords(message.batch));
       case 'connect':
-        return sender.connect();
+        return sender.connect().then(() => undefined);
       case 'close':
-        return sender.disconnect();
+        return sender.disconnect().then(() => undefined);
     }
   };
 
   port.on('message', (message: ToWorker) => {
     run(message).then(
-      () => post({ op: 'done', id: message.id }),
+      (refusals) =>
+        post(
+          refusals && refusals.length > 0
+            ? { op: 'done', id: message.id, refusals }
+            : { op: 'done', id: message.id },
+        ),
       (error: unknown) => {
         const cause = error instanceof Error ? error.cause : undefined;
         post({
@@ -56,6 +62,7 @@ function start(port: NonNullable<typeof parentPort>, data: WorkerData): void {
           error: {
             code: error instanceof PublishError ? error.code : 'PUBLISH_FAILED',
             message: error instanceof Error ? error.message : String(error),
+            kafkaError: error instanceof PublishError ? error.kafkaError : undefined,
             cause: plainLogValue(cause ?? error),
           },
         });

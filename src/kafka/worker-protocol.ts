@@ -1,5 +1,5 @@
 import type { BridgeConfig } from '../config/types';
-import type { OutboundRecord } from './kafkajs-publisher';
+import type { OutboundRecord, Refusal } from './kafkajs-publisher';
 
 /** Messages between worker-publisher.ts (main thread) and publisher-worker.ts (worker). */
 
@@ -90,9 +90,17 @@ export type FromWorker =
   | {
       op: 'done';
       id: number;
-      error?: { code: 'PUBLISH_FAILED' | 'PUBLISH_TIMEOUT'; message: string; cause: unknown };
+      /** For a send: the records Kafka refused for good. */
+      refusals?: Refusal[];
+      error?: {
+        code: 'PUBLISH_FAILED' | 'PUBLISH_TIMEOUT';
+        message: string;
+        kafkaError: string | undefined;
+        cause: unknown;
+      };
     }
   | { op: 'connected'; value: boolean }
+  | { op: 'connection-lost' }
   | { op: 'log'; level: 'error' | 'warn' | 'info' | 'debug'; fields: object; msg: string };
 
 /**

@@ -6,6 +6,7 @@ import type { BridgeConfig } from '../config/types';
 import { PublishError } from '../errors';
 import type { KafkaRecord } from '../events/cloudevents';
 import type { Metrics } from '../metrics';
+import type { Refusal, TopicLimits } from './kafkajs-publisher';
 import { connectionState, createBatchingPublisher } from './kafkajs-publisher';
 import type { EventPublisher } from './publisher';
 import type { FromWorker, PackedBatch, WorkerData } from './worker-protocol';
@@ -45,15 +46,19 @@ export function createWorkerPublisher(options: {
   settings: BridgeConfig['kafka'];
   logger: Logger;
   metrics: Metrics;
+  limits?: TopicLimits | undefined;
   /** Tests: sees each worker started. */
   onWorker?: (worker: Worker) => void;
 }): EventPublisher {
   const { settings, logger, metrics } = options;
-  const pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  const pending = new Map<
+    number,
+    { resolve: (refusals: Refusal[]) => void; reject: (error: Error) => void }
+  >();
   let worker: Worker | undefined;
   let nextId = 1;
   let closing = false;
-  const connection = connectionState(metrics);
+  const connection = connectionState(metrics, logger);
 
   function failAll(error: Error): void {
     const waiting = [...pending.values()];
@@ -67,12 +72,14 @@ export function createWorkerPublisher(options: {
         const call = pending.get(message.id);
         if (!call) return;
         pending.delete(message.id);
-        if (!message.error) return call.resolve();
-        const { code, message: text, cause } = message.error;
-        return call.reject(new PublishError(code, text, { cause }));
+        if (!message.error) return call.resolve(message.refusals ?? []);
+        const { code, message: text, cause, kafkaError } = message.error;
+        return call.reject(new PublishError(code, text, { cause, kafkaError }));
       }
       case 'connected':
         return connection.set(message.value);
+      case 'connection-lost':
+        return publisher.connectionLost();
       case 'log':
         if (logger.isLevelEnabled(message.level)) {
           logger[message.level]({ ...message.fields, thread: 'kafka' }, message.msg);
@@ -95,20 +102,21 @@ export function createWorkerPublisher(options: {
     return started;
   }
 
-  function call(message: Outgoing): Promise<void> {
+  function call(message: Outgoing): Promise<Refusal[]> {
     const target = (worker ??= spawn());
     const id = nextId++;
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<Refusal[]>((resolve, reject) => {
       pending.set(id, { resolve, reject });
       const transfer = message.op === 'send' ? [message.batch.values, message.batch.layout] : [];
       target.postMessage({ ...message, id }, transfer);
     });
   }
 
-  return createBatchingPublisher({
+  const publisher = createBatchingPublisher({
+    limits: options.limits,
     sender: {
       send: (records: KafkaRecord[]) => call({ op: 'send', batch: packRecords(records) }),
-      connect: () => call({ op: 'connect' }),
+      connect: () => call({ op: 'connect' }).then(() => undefined),
       async disconnect() {
         if (!worker) return;
         closing = true;
@@ -124,4 +132,5 @@ export function createWorkerPublisher(options: {
     batch: settings.batch,
     metrics,
   });
+  return publisher;
 }

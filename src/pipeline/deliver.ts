@@ -1,21 +1,28 @@
-import { CallbackRejectedError, PublishError } from '../errors';
+import type { Logger } from 'pino';
+import { CallbackRejectedError, PublishError, RecordRefusedError } from '../errors';
 import type { KafkaRecord } from '../events/cloudevents';
+import { deadLetterRecord, isDeadLetterCopy } from '../events/quarantine';
 import type { EventPublisher } from '../kafka/publisher';
 import { createBatcher } from '../kafka/batcher';
 import type { Metrics } from '../metrics';
-import type { Drainer, Spool, SpooledMessage } from '../spool';
+import type { DeadLetterMark, Drainer, Spool, SpooledMessage, SpoolRecord } from '../spool';
 import { SpoolFullError } from '../spool';
 import type { Dedupe } from './dedupe';
 
-/** How an event became durable, or why it needed nothing. */
-export type Delivery = 'published' | 'spooled' | 'duplicate';
+/**
+ * How an event became durable, or why it needed nothing. `dead_lettered`: Kafka refused it for
+ * good on its topic; its copy went to the quarantine topic (or the spool, on its way there) or
+ * to the spool's dead-letter table.
+ */
+export type Delivery = 'published' | 'spooled' | 'duplicate' | 'dead_lettered';
 
 export interface Deliverer {
   /**
    * Makes the record durable before the caller answers Tencent: acked by Kafka, or else
    * fsync'd to the local spool.
    * @throws CallbackRejectedError `OVERLOADED` when the spool is full, `SPOOL_UNAVAILABLE` when
-   * it cannot be written; PublishError when Kafka failed and there is no spool.
+   * it cannot be written; PublishError when Kafka failed and there is no spool; RecordRefusedError
+   * when Kafka refused it for good and there is neither room in the quarantine topic nor a spool.
    */
   deliver(record: KafkaRecord): Promise<Delivery>;
   /** True while new records go to the spool (it holds records, or a drain is running). */
@@ -30,6 +37,26 @@ export interface DelivererOptions {
   /** Absent: spooling is disabled, a failed publish is the caller's error. */
   spool?: { store: Spool; drainer: Drainer } | undefined;
   dedupe?: Dedupe | undefined;
+  /** Where copies of records Kafka refused for good go (issue #15). */
+  quarantineTopic: string;
+  logger: Pick<Logger, 'error'>;
+}
+
+/**
+ * Counts and logs (once, with its event id) a record Kafka refused for good. Shared by the
+ * deliverer and the spool drainer.
+ */
+export function reportDeadLetter(
+  metrics: Metrics,
+  logger: Pick<Logger, 'error'>,
+  record: Pick<KafkaRecord, 'eventId' | 'topic'>,
+  kafkaError: string,
+): void {
+  metrics.eventsDeadLettered.inc({ reason: kafkaError.toLowerCase() });
+  logger.error(
+    { eventId: record.eventId, topic: record.topic, kafkaError },
+    'Kafka refused an event for good: it goes to the quarantine topic or the dead-letter table',
+  );
 }
 
 /**
@@ -49,17 +76,17 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     createBatcher<SpooledMessage>({
       maxItems: 1000,
       lingerMs: 0,
-      send: (messages) => {
-        spool.store.append(messages);
-        return Promise.resolve();
-      },
+      send: (messages) => spool.store.append(messages),
     });
 
+  /** Records on their way into the spool: later records must follow them there. */
+  let spoolWrites = 0;
   const spooling = (): boolean =>
-    spool !== undefined && (spool.drainer.isActive() || !spool.store.isEmpty());
+    spool !== undefined && (spoolWrites > 0 || spool.drainer.isActive() || !spool.store.isEmpty());
 
   async function toSpool(record: KafkaRecord): Promise<Delivery> {
     if (!spool || !spoolWriter) throw new Error('spool disabled');
+    spoolWrites++;
     try {
       await spoolWriter.add({
         topic: record.topic,
@@ -76,6 +103,8 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
       throw new CallbackRejectedError('SPOOL_UNAVAILABLE', 'spool cannot be written', {
         cause: error,
       });
+    } finally {
+      spoolWrites--;
     }
     metrics.eventsSpooled.inc();
     spool.drainer.kick();
@@ -110,12 +139,43 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     try {
       await publisher.publish(record, options.publishTimeoutMs);
     } catch (error) {
+      if (error instanceof RecordRefusedError) return await deadLetter(record, error);
       if (!spool || !(error instanceof PublishError)) throw error;
       if (!entry.diverted) divertPending();
     } finally {
       pending.delete(entry);
     }
     return entry.diverted ?? 'published';
+  }
+
+  /**
+   * Takes a record Kafka refused for good off the path: its copy goes to the quarantine topic
+   * (published or spooled like any record); when that topic refuses it too, the record goes to
+   * the spool's dead-letter table. Either way it is durable when this resolves.
+   */
+  async function deadLetter(record: KafkaRecord, refusal: RecordRefusedError): Promise<Delivery> {
+    // The quarantine copy was refused too: the caller below stores the original instead.
+    if (isDeadLetterCopy(record)) throw refusal;
+    reportDeadLetter(metrics, options.logger, record, refusal.kafkaError);
+    if (record.topic !== options.quarantineTopic) {
+      try {
+        await makeDurable(deadLetterRecord(record, refusal.kafkaError, options.quarantineTopic));
+        return 'dead_lettered';
+      } catch (error) {
+        if (!(error instanceof RecordRefusedError)) throw error;
+      }
+    }
+    if (!spool) throw refusal;
+    try {
+      await spool.store.addDeadLetters([
+        { ...record, acceptedAt: options.now(), kafkaError: refusal.kafkaError },
+      ]);
+    } catch (error) {
+      throw new CallbackRejectedError('SPOOL_UNAVAILABLE', 'spool cannot be written', {
+        cause: error,
+      });
+    }
+    return 'dead_lettered';
   }
 
   return {
@@ -145,5 +205,57 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
         if (inFlight.get(id) === attempt) inFlight.delete(id);
       }
     },
+  };
+}
+
+/**
+ * The spool drainer's publish step (see DrainerOptions.publish): republishes a batch of spooled
+ * records; a record Kafka refused for good gets its copy published to the quarantine topic, or,
+ * when that topic refuses it too, is named for the dead-letter table. Any other failure rejects,
+ * so the drainer retries the whole batch (consumers dedupe by event id).
+ */
+export function createDrainPublish(options: {
+  publisher: EventPublisher;
+  deadlineMs: number;
+  quarantineTopic: string;
+  metrics: Metrics;
+  logger: Pick<Logger, 'error'>;
+  /** The CloudEvents type of a spooled record, for the metrics. */
+  eventTypeOf: (record: SpoolRecord) => string;
+}): (records: readonly SpoolRecord[]) => Promise<DeadLetterMark[]> {
+  const { publisher, deadlineMs } = options;
+  return async (records) => {
+    const outcomes = await Promise.allSettled(
+      records.map((record) =>
+        publisher.publish({ ...record, eventType: options.eventTypeOf(record) }, deadlineMs),
+      ),
+    );
+    const refused: { record: SpoolRecord; refusal: RecordRefusedError }[] = [];
+    outcomes.forEach((outcome, index) => {
+      if (outcome.status === 'fulfilled') return;
+      if (!(outcome.reason instanceof RecordRefusedError)) throw outcome.reason;
+      refused.push({ record: records[index]!, refusal: outcome.reason });
+    });
+    const marks: DeadLetterMark[] = [];
+    for (const { record, refusal } of refused) {
+      const copy = isDeadLetterCopy(record);
+      if (!copy) reportDeadLetter(options.metrics, options.logger, record, refusal.kafkaError);
+      if (!copy && record.topic !== options.quarantineTopic) {
+        const eventType = options.eventTypeOf(record);
+        const quarantined = deadLetterRecord(
+          { ...record, eventType },
+          refusal.kafkaError,
+          options.quarantineTopic,
+        );
+        try {
+          await publisher.publish(quarantined, deadlineMs);
+          continue;
+        } catch (error) {
+          if (!(error instanceof RecordRefusedError)) throw error;
+        }
+      }
+      marks.push({ seq: record.seq, kafkaError: refusal.kafkaError });
+    }
+    return marks;
   };
 }

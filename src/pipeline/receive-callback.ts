@@ -12,7 +12,11 @@ import type { Deliverer } from './deliver';
 import type { VerifiedRequest } from './verify-request';
 
 export type CallbackResult =
-  | { outcome: 'published' | 'spooled' | 'duplicate'; eventId: string; eventType: string }
+  | {
+      outcome: 'published' | 'spooled' | 'duplicate' | 'dead_lettered';
+      eventId: string;
+      eventType: string;
+    }
   | { outcome: 'ignored'; reason: 'unsupported_command' | 'probe' };
 
 export interface CallbackReceiver {

@@ -1,9 +1,13 @@
-import type { Spool, SpoolRecord } from './spool';
+import type { DeadLetterMark, Spool, SpoolRecord } from './spool';
 
 export interface DrainerOptions {
   spool: Spool;
-  /** Publishes a batch to Kafka; resolves only when every message is acked (acks=all); rejects otherwise. */
-  publish: (records: readonly SpoolRecord[]) => Promise<void>;
+  /**
+   * Publishes a batch to Kafka; resolves once every record is acked (acks=all) or taken off the
+   * path, naming the records to move to the dead-letter table; rejects when the batch must be
+   * retried.
+   */
+  publish: (records: readonly SpoolRecord[]) => Promise<readonly DeadLetterMark[] | void>;
   batchSize: number;
   backoffMinMs: number;
   backoffMaxMs: number;
@@ -11,6 +15,10 @@ export interface DrainerOptions {
   onDrained?: (records: readonly SpoolRecord[]) => void;
   /** For metrics/logs. `attempt` counts consecutive failures of the current batch (1, 2, ...). */
   onError?: (err: unknown, attempt: number) => void;
+  /** For logs: a drain started (the spool held records). */
+  onStart?: () => void;
+  /** For logs: the spool is empty again. */
+  onEmpty?: () => void;
   /** Injectable clock for tests. Default: setTimeout/clearTimeout. */
   setTimer?: (fn: () => void, ms: number) => { cancel(): void };
   /** Injectable jitter source in [0, 1) for tests. Default: Math.random. */
@@ -40,7 +48,8 @@ export interface Drainer {
 
 /**
  * Republishes spooled messages in seq order, one batch at a time: peek(batchSize), publish,
- * removeThrough(last seq) only after publish resolved. A failed batch is retried as the SAME batch
+ * removeThrough(last seq) only after publish resolved (records Kafka refused for good move to the
+ * dead-letter table in that same step, so they never block the ones behind them). A failed batch is retried as the SAME batch
  * (same records, nothing re-peeked) with exponential backoff and jitter until it succeeds, so
  * nothing is reordered or skipped. Delivery is at-least-once: a crash between the Kafka ack and
  * removeThrough republishes that batch after restart (consumers dedupe by eventId).
@@ -102,27 +111,34 @@ export function createDrainer(opts: DrainerOptions): Drainer {
     let batch: readonly SpoolRecord[] | undefined;
     /** The batch was acked by Kafka but removeThrough has not succeeded yet. */
     let acked = false;
+    let deadLetters: readonly DeadLetterMark[] = [];
     let attempt = 0;
+    safeCall(() => opts.onStart?.());
     while (!stopped) {
       try {
         if (batch === undefined) {
-          batch = spool.isEmpty() ? [] : spool.peek(batchSize);
+          // inFlight covers the read too: the records being read are not yet published.
+          inFlight = !spool.isEmpty();
+          batch = inFlight ? await spool.peek(batchSize) : [];
           if (batch.length === 0) {
             batch = undefined;
+            inFlight = false;
+            if (spool.isEmpty()) safeCall(() => opts.onEmpty?.());
             break;
           }
         }
         const last = batch[batch.length - 1]!;
         inFlight = true;
         if (!acked) {
-          await opts.publish(batch);
+          deadLetters = (await opts.publish(batch)) ?? [];
           acked = true;
         }
-        spool.removeThrough(last.seq);
+        await spool.removeThrough(last.seq, deadLetters);
         inFlight = false;
         const drained = batch;
         batch = undefined;
         acked = false;
+        deadLetters = [];
         attempt = 0;
         safeCall(() => opts.onDrained?.(drained));
         notify();

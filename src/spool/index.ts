@@ -1,6 +1,23 @@
-export { SpoolError, SpoolFullError, SpoolUnavailableError, isSpoolError } from './spool';
-export type { Spool, SpooledMessage, SpoolRecord, SpoolStats, SpoolFullReason } from './spool';
+export {
+  SpoolError,
+  SpoolFullError,
+  SpoolUnavailableError,
+  inThreadSpool,
+  isSpoolError,
+} from './spool';
+export type {
+  DeadLetterMark,
+  DeadLetterMessage,
+  DeadLetterRecord,
+  Spool,
+  SpooledMessage,
+  SpoolRecord,
+  SpoolStats,
+  SpoolFullReason,
+  SyncSpool,
+} from './spool';
 export { createSqliteSpool } from './sqlite-spool';
 export type { SqliteSpoolOptions } from './sqlite-spool';
 export { createDrainer } from './drainer';
 export type { Drainer, DrainerOptions } from './drainer';
+export { createWorkerSpool } from './worker-spool';

@@ -27,9 +27,59 @@ export interface SpoolStats {
   bytes: number;
   /** `acceptedAt` of the oldest (lowest seq) record; undefined when empty. */
   oldestAcceptedAt: number | undefined;
+  /** Records Kafka refused for good, kept in the dead-letter table (not counted in `depth`). */
+  deadLetters: number;
 }
 
+/** A spooled record that Kafka refused for good, to move to the dead-letter table. */
+export interface DeadLetterMark {
+  seq: number;
+  /** Kafka's error name, e.g. `MESSAGE_TOO_LARGE`. */
+  kafkaError: string;
+}
+
+/** A record (not spooled) that Kafka refused for good, to store in the dead-letter table. */
+export interface DeadLetterMessage extends SpooledMessage {
+  kafkaError: string;
+}
+
+/** A row of the dead-letter table. */
+export interface DeadLetterRecord extends DeadLetterMessage {
+  /** Strictly increasing in the order records were dead-lettered. */
+  id: number;
+  /** Epoch ms when it was dead-lettered. */
+  deadLetteredAt: number;
+}
+
+/**
+ * The spool as the pipeline uses it: every read and write is asynchronous, so the thread that
+ * answers Tencent never waits on the disk (issue #15; src/spool/worker-spool.ts runs the SQLite
+ * spool on the I/O worker thread). `stats` and `isEmpty` are answered from counters kept on the
+ * caller's side, current as of the last settled call.
+ */
 export interface Spool {
+  /** See SyncSpool.append. Resolves once the records are fsync'd. */
+  append(messages: readonly SpooledMessage[]): Promise<void>;
+  /** Oldest first, at most `limit`. */
+  peek(limit: number): Promise<SpoolRecord[]>;
+  /**
+   * Deletes the records with seq <= upToSeq (acked by Kafka), moving the `deadLetters` among
+   * them to the dead-letter table, in one transaction.
+   */
+  removeThrough(upToSeq: number, deadLetters?: readonly DeadLetterMark[]): Promise<void>;
+  /** Stores records Kafka refused for good in the dead-letter table (fsync'd when it resolves). */
+  addDeadLetters(messages: readonly DeadLetterMessage[]): Promise<void>;
+  stats(): SpoolStats;
+  isEmpty(): boolean;
+  /** Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * The spool's storage, synchronous: used on the thread that owns the file (the I/O worker, or a
+ * CLI process) and wrapped as a `Spool` by `inThreadSpool` or the worker spool.
+ */
+export interface SyncSpool {
   /**
    * Appends all messages in one transaction, durable (fsync'd) when it returns. Throws
    * SpoolFullError (code 'SPOOL_FULL') when maxEvents/maxBytes would be exceeded or the oldest
@@ -40,13 +90,40 @@ export interface Spool {
   append(messages: readonly SpooledMessage[]): SpoolRecord[];
   /** Oldest first, at most `limit`. */
   peek(limit: number): SpoolRecord[];
-  /** Deletes records with seq <= upToSeq (after they were acked by Kafka). */
-  removeThrough(upToSeq: number): void;
+  /**
+   * Deletes records with seq <= upToSeq (after they were acked by Kafka); the `deadLetters`
+   * among them move to the dead-letter table in the same transaction.
+   */
+  removeThrough(upToSeq: number, deadLetters?: readonly DeadLetterMark[]): void;
+  /** Stores records in the dead-letter table, fsync'd when it returns. */
+  addDeadLetters(messages: readonly DeadLetterMessage[]): void;
+  /** Dead letters oldest first, after `afterId` (exclusive), at most `limit`. */
+  deadLetters(limit: number, afterId?: number): DeadLetterRecord[];
   /** Cheap (in-memory counters); safe to call on every request. */
   stats(): SpoolStats;
   isEmpty(): boolean;
   /** Idempotent. Any later append/peek/removeThrough throws SpoolUnavailableError. */
   close(): void;
+}
+
+/** A `Spool` over a `SyncSpool` on the calling thread (CLI, tests); errors become rejections. */
+export function inThreadSpool(store: SyncSpool): Spool {
+  const run = <T>(call: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(call());
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+  return {
+    append: (messages) => run(() => void store.append(messages)),
+    peek: (limit) => run(() => store.peek(limit)),
+    removeThrough: (upToSeq, deadLetters) => run(() => store.removeThrough(upToSeq, deadLetters)),
+    addDeadLetters: (messages) => run(() => store.addDeadLetters(messages)),
+    stats: () => store.stats(),
+    isEmpty: () => store.isEmpty(),
+    close: () => run(() => store.close()),
+  };
 }
 
 /** Which bound made an append fail. */

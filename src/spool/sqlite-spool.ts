@@ -3,7 +3,15 @@ import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { StatementSync } from 'node:sqlite';
 import { SpoolFullError, SpoolUnavailableError } from './spool';
-import type { Spool, SpooledMessage, SpoolRecord, SpoolStats } from './spool';
+import type {
+  DeadLetterMark,
+  DeadLetterMessage,
+  DeadLetterRecord,
+  SpooledMessage,
+  SpoolRecord,
+  SpoolStats,
+  SyncSpool,
+} from './spool';
 
 export interface SqliteSpoolOptions {
   /** Path of the SQLite database file; its directory is created if missing. */
@@ -24,8 +32,11 @@ export interface SqliteSpoolOptions {
   maxFileBytes?: number;
 }
 
-/** Bumped when the table layout changes; a file with another version is refused. */
-const SCHEMA_VERSION = 1;
+/**
+ * Bumped when the table layout changes. Version 1 (no dead-letter table) is upgraded in place;
+ * a file with a newer version is refused.
+ */
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS spool (
@@ -39,6 +50,20 @@ CREATE TABLE IF NOT EXISTS spool (
   bytes       INTEGER NOT NULL
 )`;
 
+/** Records Kafka refused for good (issue #15): kept for an operator, never retried on their own. */
+const DEAD_LETTER_SCHEMA = `
+CREATE TABLE IF NOT EXISTS dead_letter (
+  id               INTEGER PRIMARY KEY AUTOINCREMENT,
+  topic            TEXT    NOT NULL,
+  key              TEXT    NOT NULL,
+  value            BLOB    NOT NULL,
+  headers          TEXT    NOT NULL,
+  event_id         TEXT    NOT NULL,
+  accepted_at      INTEGER NOT NULL,
+  kafka_error      TEXT    NOT NULL,
+  dead_lettered_at INTEGER NOT NULL
+)`;
+
 const COLUMNS = 'seq, topic, key, value, headers, event_id, accepted_at';
 
 interface Statements {
@@ -48,6 +73,10 @@ interface Statements {
   deleteThrough: StatementSync;
   head: StatementSync;
   totals: StatementSync;
+  moveToDeadLetter: StatementSync;
+  insertDeadLetter: StatementSync;
+  deadLetters: StatementSync;
+  deadLetterCount: StatementSync;
 }
 
 /**
@@ -63,7 +92,7 @@ interface Statements {
  * batch may still be on disk although append() threw (SQLite cannot tell); the counters are then
  * re-read from the file, and the record will be drained like any other (at-least-once).
  */
-export function createSqliteSpool(opts: SqliteSpoolOptions): Spool {
+export function createSqliteSpool(opts: SqliteSpoolOptions): SyncSpool {
   checkLimit('maxEvents', opts.maxEvents);
   checkLimit('maxBytes', opts.maxBytes);
   checkLimit('maxAgeSeconds', opts.maxAgeSeconds);
@@ -76,6 +105,7 @@ export function createSqliteSpool(opts: SqliteSpoolOptions): Spool {
   let depth: number;
   let bytes: number;
   let oldestAcceptedAt: number | undefined;
+  let deadLetterCount: number;
   try {
     stmts = {
       insert: db.prepare(
@@ -88,11 +118,23 @@ export function createSqliteSpool(opts: SqliteSpoolOptions): Spool {
       deleteThrough: db.prepare('DELETE FROM spool WHERE seq <= ?'),
       head: db.prepare('SELECT accepted_at FROM spool ORDER BY seq LIMIT 1'),
       totals: db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM spool'),
+      moveToDeadLetter: db.prepare(
+        'INSERT INTO dead_letter (topic, key, value, headers, event_id, accepted_at, kafka_error, dead_lettered_at) ' +
+          'SELECT topic, key, value, headers, event_id, accepted_at, ?, ? FROM spool WHERE seq = ?',
+      ),
+      insertDeadLetter: db.prepare(
+        'INSERT INTO dead_letter (topic, key, value, headers, event_id, accepted_at, kafka_error, dead_lettered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      deadLetters: db.prepare(
+        'SELECT id, topic, key, value, headers, event_id, accepted_at, kafka_error, dead_lettered_at FROM dead_letter WHERE id > ? ORDER BY id LIMIT ?',
+      ),
+      deadLetterCount: db.prepare('SELECT COUNT(*) AS n FROM dead_letter'),
     };
     const totals = readTotals(stmts);
     depth = totals.depth;
     bytes = totals.bytes;
     oldestAcceptedAt = totals.oldestAcceptedAt;
+    deadLetterCount = totals.deadLetters;
   } catch (err) {
     closeQuietly(db);
     throw unavailable(`cannot read spool ${opts.path}`, err);
@@ -111,6 +153,7 @@ export function createSqliteSpool(opts: SqliteSpoolOptions): Spool {
       depth = totals.depth;
       bytes = totals.bytes;
       oldestAcceptedAt = totals.oldestAcceptedAt;
+      deadLetterCount = totals.deadLetters;
     } catch {
       // Keep the last known counters; the next successful call corrects them.
     }
@@ -199,7 +242,7 @@ export function createSqliteSpool(opts: SqliteSpoolOptions): Spool {
       }
     },
 
-    removeThrough(upToSeq: number): void {
+    removeThrough(upToSeq: number, deadLetters: readonly DeadLetterMark[] = []): void {
       ensureOpen();
       if (!Number.isFinite(upToSeq)) {
         throw new RangeError(`removeThrough needs a finite seq, got ${upToSeq}`);
@@ -208,8 +251,15 @@ export function createSqliteSpool(opts: SqliteSpoolOptions): Spool {
       let removed: number;
       let removedBytes: number;
       let head: number | undefined;
+      let moved = 0;
       try {
         db.exec('BEGIN IMMEDIATE');
+        const deadLetteredAt = now();
+        for (const mark of deadLetters) {
+          if (mark.seq > upToSeq) continue;
+          const result = stmts.moveToDeadLetter.run(mark.kafkaError, deadLetteredAt, mark.seq);
+          moved += Number(result.changes);
+        }
         const agg = stmts.aggregateThrough.get(upToSeq);
         removed = intColumn(agg, 'n');
         removedBytes = intColumn(agg, 'b');
@@ -228,10 +278,47 @@ export function createSqliteSpool(opts: SqliteSpoolOptions): Spool {
       depth -= removed;
       bytes -= removedBytes;
       oldestAcceptedAt = head;
+      deadLetterCount += moved;
+    },
+
+    addDeadLetters(messages: readonly DeadLetterMessage[]): void {
+      ensureOpen();
+      if (messages.length === 0) return;
+      try {
+        db.exec('BEGIN IMMEDIATE');
+        const deadLetteredAt = now();
+        for (const m of messages) {
+          stmts.insertDeadLetter.run(
+            m.topic,
+            m.key,
+            m.value,
+            JSON.stringify(m.headers),
+            m.eventId,
+            m.acceptedAt,
+            m.kafkaError,
+            deadLetteredAt,
+          );
+        }
+        db.exec('COMMIT');
+      } catch (err) {
+        rollbackQuietly();
+        resyncCounters();
+        throw unavailable(`cannot store ${messages.length} dead letters in ${opts.path}`, err);
+      }
+      deadLetterCount += messages.length;
+    },
+
+    deadLetters(limit: number, afterId = 0): DeadLetterRecord[] {
+      ensureOpen();
+      try {
+        return stmts.deadLetters.all(afterId, limit).map(toDeadLetter);
+      } catch (err) {
+        throw unavailable(`cannot read dead letters of ${opts.path}`, err);
+      }
     },
 
     stats(): SpoolStats {
-      return { depth, bytes, oldestAcceptedAt };
+      return { depth, bytes, oldestAcceptedAt, deadLetters: deadLetterCount };
     },
 
     isEmpty(): boolean {
@@ -281,8 +368,9 @@ function openDatabase(path: string, maxFileBytes: number | undefined): DatabaseS
     // create or check the schema.
     db.exec('BEGIN IMMEDIATE');
     const version = intColumn(db.prepare('PRAGMA user_version').get(), 'user_version');
-    if (version === 0) {
+    if (version === 0 || version === 1) {
       db.exec(SCHEMA);
+      db.exec(DEAD_LETTER_SCHEMA);
       db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     } else if (version !== SCHEMA_VERSION) {
       throw new Error(`unknown spool schema version ${version} (expected ${SCHEMA_VERSION})`);
@@ -302,6 +390,7 @@ function readTotals(stmts: Statements): SpoolStats {
     depth: intColumn(totals, 'n'),
     bytes: intColumn(totals, 'b'),
     oldestAcceptedAt: head === undefined ? undefined : intColumn(head, 'accepted_at'),
+    deadLetters: intColumn(stmts.deadLetterCount.get(), 'n'),
   };
 }
 
@@ -343,6 +432,17 @@ function toRecord(row: Row): SpoolRecord {
     headers: headers as Record<string, string>,
     eventId: textColumn(row, 'event_id'),
     acceptedAt: intColumn(row, 'accepted_at'),
+  };
+}
+
+function toDeadLetter(row: Row): DeadLetterRecord {
+  const record: Partial<SpoolRecord> = toRecord({ ...row, seq: 0 });
+  delete record.seq;
+  return {
+    ...(record as SpooledMessage),
+    id: intColumn(row, 'id'),
+    kafkaError: textColumn(row, 'kafka_error'),
+    deadLetteredAt: intColumn(row, 'dead_lettered_at'),
   };
 }
 

@@ -22,7 +22,7 @@ import { createKafkajsPublisher } from '../../src/kafka/kafkajs-publisher';
 import { createMetrics } from '../../src/metrics';
 import { createDeliverer } from '../../src/pipeline/deliver';
 import type { Drainer } from '../../src/spool';
-import { createDrainer, createSqliteSpool } from '../../src/spool';
+import { createDrainer, createSqliteSpool, inThreadSpool } from '../../src/spool';
 import { CONFIG_DIR } from '../helpers/bridge';
 import { sleep, waitFor } from '../helpers/fault';
 import { APP_ID, TOKEN } from '../helpers/tencent';
@@ -98,12 +98,14 @@ describe('a Kafka failure with several callbacks of one key in flight', () => {
       metrics,
       kafka: script.kafka,
     });
-    const spool = createSqliteSpool({
-      path: join(dir, 'spool.sqlite'),
-      maxEvents: 1000,
-      maxBytes: 1 << 30,
-      maxAgeSeconds: 3600,
-    });
+    const spool = inThreadSpool(
+      createSqliteSpool({
+        path: join(dir, 'spool.sqlite'),
+        maxEvents: 1000,
+        maxBytes: 1 << 30,
+        maxAgeSeconds: 3600,
+      }),
+    );
     const drainer = createDrainer({
       spool,
       batchSize: 100,
@@ -128,6 +130,8 @@ describe('a Kafka failure with several callbacks of one key in flight', () => {
       metrics,
       now: Date.now,
       spool: { store: spool, drainer: gatedDrainer },
+      quarantineTopic: 'events.quarantine',
+      logger: pino({ level: 'silent' }),
     });
     try {
       // 1 goes out alone; Kafka is slow to ack it, so 2 and 3 (accepted 50 ms apart) queue up.
@@ -167,7 +171,7 @@ describe('a Kafka failure with several callbacks of one key in flight', () => {
       expect(script.log).toEqual(['event-1', 'event-2', 'event-3', 'event-4']);
     } finally {
       await drainer.stop();
-      spool.close();
+      await spool.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -12,7 +12,7 @@ import { createLogger } from '../../src/logger';
 import type { EventPublisher } from '../../src/kafka/publisher';
 import { createMetrics } from '../../src/metrics';
 import type { Spool } from '../../src/spool';
-import { createSqliteSpool } from '../../src/spool';
+import { createSqliteSpool, inThreadSpool } from '../../src/spool';
 import { APP_ID, TOKEN } from './tencent';
 
 export const CONFIG_DIR = join(__dirname, '..', '..', 'config');
@@ -66,12 +66,14 @@ export async function buildTestBridge(
   const spool =
     options.spoolPath === undefined
       ? undefined
-      : createSqliteSpool({
-          path: options.spoolPath,
-          maxEvents: config.spool.maxEvents,
-          maxBytes: config.spool.maxBytes,
-          maxAgeSeconds: config.spool.maxAgeSeconds,
-        });
+      : inThreadSpool(
+          createSqliteSpool({
+            path: options.spoolPath,
+            maxEvents: config.spool.maxEvents,
+            maxBytes: config.spool.maxBytes,
+            maxAgeSeconds: config.spool.maxAgeSeconds,
+          }),
+        );
   const bridge = await createBridge({
     config,
     apps: resolveApps(config.tencent.apps),

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDrainer, createSqliteSpool } from '../../../src/spool';
+import { createDrainer, createSqliteSpool, inThreadSpool } from '../../../src/spool';
 import type {
   Drainer,
   DrainerOptions,
-  Spool,
+  SyncSpool as Spool,
   SpooledMessage,
   SpoolRecord,
 } from '../../../src/spool';
@@ -149,7 +149,7 @@ describe('drainer', () => {
     overrides: Partial<DrainerOptions> & Pick<DrainerOptions, 'publish'>,
   ): Drainer {
     const d = createDrainer({
-      spool,
+      spool: inThreadSpool(spool),
       batchSize: 10,
       backoffMinMs: 100,
       backoffMaxMs: 1000,
@@ -343,13 +343,15 @@ describe('drainer', () => {
         if (failRemoves-- > 0) throw new Error('disk hiccup');
         real.removeThrough(s);
       },
+      addDeadLetters: (m) => real.addDeadLetters(m),
+      deadLetters: (l, after) => real.deadLetters(l, after),
       stats: () => real.stats(),
       isEmpty: () => real.isEmpty(),
       close: () => real.close(),
     };
     const published: number[][] = [];
     const drainer = makeDrainer({
-      spool: flaky,
+      spool: inThreadSpool(flaky),
       publish: (records) => {
         published.push(seqs(records));
         return Promise.resolve();
@@ -516,7 +518,7 @@ describe('drainer', () => {
     spool.append(messages(0, 2));
     let n = 0;
     const drainer = createDrainer({
-      spool,
+      spool: inThreadSpool(spool),
       batchSize: 10,
       backoffMinMs: 1,
       backoffMaxMs: 2,

@@ -8,7 +8,7 @@ import {
   SpoolFullError,
   SpoolUnavailableError,
 } from '../../../src/spool';
-import type { Spool, SpooledMessage } from '../../../src/spool';
+import type { SyncSpool as Spool, SpooledMessage } from '../../../src/spool';
 import type { SqliteSpoolOptions } from '../../../src/spool';
 
 const T0 = 1_750_000_000_000;
@@ -76,7 +76,12 @@ describe('sqlite spool', () => {
     it('creates the directory and starts empty', () => {
       const spool = openSpool();
       expect(spool.isEmpty()).toBe(true);
-      expect(spool.stats()).toEqual({ depth: 0, bytes: 0, oldestAcceptedAt: undefined });
+      expect(spool.stats()).toEqual({
+        depth: 0,
+        bytes: 0,
+        oldestAcceptedAt: undefined,
+        deadLetters: 0,
+      });
       expect(spool.peek(10)).toEqual([]);
     });
 
@@ -165,10 +170,20 @@ describe('sqlite spool', () => {
       const input = messages(10, 4);
       const recs = spool.append(input);
       const total = input.reduce((a, m) => a + sizeOf(m), 0);
-      expect(spool.stats()).toEqual({ depth: 4, bytes: total, oldestAcceptedAt: T0 + 10 });
+      expect(spool.stats()).toEqual({
+        depth: 4,
+        bytes: total,
+        oldestAcceptedAt: T0 + 10,
+        deadLetters: 0,
+      });
 
       spool.removeThrough(recs[0]!.seq);
-      const afterRemove = { depth: 3, bytes: total - sizeOf(input[0]!), oldestAcceptedAt: T0 + 11 };
+      const afterRemove = {
+        depth: 3,
+        bytes: total - sizeOf(input[0]!),
+        oldestAcceptedAt: T0 + 11,
+        deadLetters: 0,
+      };
       expect(spool.stats()).toEqual(afterRemove);
 
       spool.close();
@@ -177,10 +192,20 @@ describe('sqlite spool', () => {
       expect(spool.isEmpty()).toBe(false);
 
       spool.removeThrough(recs[3]!.seq);
-      expect(spool.stats()).toEqual({ depth: 0, bytes: 0, oldestAcceptedAt: undefined });
+      expect(spool.stats()).toEqual({
+        depth: 0,
+        bytes: 0,
+        oldestAcceptedAt: undefined,
+        deadLetters: 0,
+      });
       spool.close();
       spool = openSpool();
-      expect(spool.stats()).toEqual({ depth: 0, bytes: 0, oldestAcceptedAt: undefined });
+      expect(spool.stats()).toEqual({
+        depth: 0,
+        bytes: 0,
+        oldestAcceptedAt: undefined,
+        deadLetters: 0,
+      });
     });
   });
 
@@ -277,6 +302,60 @@ describe('sqlite spool', () => {
     });
   });
 
+  describe('dead letters', () => {
+    it('removeThrough moves the named records to the dead-letter table in the same step', () => {
+      const spool = openSpool();
+      const recs = spool.append(messages(0, 4));
+      spool.removeThrough(recs[2]!.seq, [{ seq: recs[1]!.seq, kafkaError: 'MESSAGE_TOO_LARGE' }]);
+      expect(spool.stats()).toMatchObject({ depth: 1, deadLetters: 1 });
+      expect(spool.peek(10).map((r) => r.eventId)).toEqual([recs[3]!.eventId]);
+      const [dead] = spool.deadLetters(10);
+      expect(dead).toMatchObject({
+        eventId: recs[1]!.eventId,
+        topic: recs[1]!.topic,
+        key: recs[1]!.key,
+        headers: recs[1]!.headers,
+        kafkaError: 'MESSAGE_TOO_LARGE',
+      });
+      expect(dead!.value.equals(recs[1]!.value)).toBe(true);
+    });
+
+    it('addDeadLetters stores records that were never spooled; they survive a reopen', () => {
+      const path = join(dir, 'dl.sqlite');
+      const first = openSpool({ path });
+      first.addDeadLetters([{ ...message(7), kafkaError: 'POLICY_VIOLATION' }]);
+      expect(first.stats()).toMatchObject({ depth: 0, deadLetters: 1 });
+      first.close();
+      const again = openSpool({ path });
+      expect(again.stats()).toMatchObject({ depth: 0, deadLetters: 1 });
+      expect(again.deadLetters(10, 0)).toMatchObject([
+        { eventId: 'ev-7', kafkaError: 'POLICY_VIOLATION' },
+      ]);
+      expect(again.deadLetters(10, again.deadLetters(1)[0]!.id)).toEqual([]);
+    });
+
+    it('opens a version 1 spool (no dead-letter table) and keeps its records', () => {
+      const path = join(dir, 'v1.sqlite');
+      const db = new DatabaseSync(path);
+      db.exec(
+        'CREATE TABLE spool (seq INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, key TEXT NOT NULL, ' +
+          'value BLOB NOT NULL, headers TEXT NOT NULL, event_id TEXT NOT NULL, accepted_at INTEGER NOT NULL, bytes INTEGER NOT NULL)',
+      );
+      db.prepare(
+        'INSERT INTO spool (topic, key, value, headers, event_id, accepted_at, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run('t', 'k', Buffer.from('v'), '{}', 'ev-old', T0, 4);
+      db.exec('PRAGMA user_version = 1');
+      db.close();
+      const spool = openSpool({ path });
+      expect(spool.stats()).toMatchObject({ depth: 1, deadLetters: 0 });
+      expect(spool.peek(1)[0]).toMatchObject({ eventId: 'ev-old' });
+      spool.removeThrough(spool.peek(1)[0]!.seq, [
+        { seq: spool.peek(1)[0]!.seq, kafkaError: 'INVALID_RECORD' },
+      ]);
+      expect(spool.stats()).toMatchObject({ depth: 0, deadLetters: 1 });
+    });
+  });
+
   describe('unavailable storage', () => {
     function expectUnavailable(fn: () => unknown): SpoolUnavailableError {
       const err = catchError(fn);
@@ -360,7 +439,12 @@ describe('sqlite spool', () => {
       expectUnavailable(() => spool.append(messages(0, 1)));
       expectUnavailable(() => spool.peek(1));
       expectUnavailable(() => spool.removeThrough(1));
-      expect(spool.stats()).toEqual({ depth: 0, bytes: 0, oldestAcceptedAt: undefined });
+      expect(spool.stats()).toEqual({
+        depth: 0,
+        bytes: 0,
+        oldestAcceptedAt: undefined,
+        deadLetters: 0,
+      });
     });
   });
 });

@@ -1,0 +1,138 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { SpoolFullError, SpoolUnavailableError } from './spool';
+import type {
+  DeadLetterMark,
+  DeadLetterMessage,
+  Spool,
+  SpooledMessage,
+  SpoolFullReason,
+  SpoolRecord,
+  SpoolStats,
+} from './spool';
+import type { SqliteSpoolOptions } from './sqlite-spool';
+
+/** A call to the spool worker (spool-worker.ts); answered by a `SpoolReply` with the same id. */
+export type SpoolCall = { id: number } & (
+  | { op: 'open' }
+  | { op: 'append'; messages: readonly SpooledMessage[] }
+  | { op: 'peek'; limit: number }
+  | { op: 'removeThrough'; upToSeq: number; deadLetters: readonly DeadLetterMark[] | undefined }
+  | { op: 'addDeadLetters'; messages: readonly DeadLetterMessage[] }
+  | { op: 'close' }
+);
+
+export type SpoolReply = {
+  id: number;
+  /** The spool's counters after the call (undefined before it is open). */
+  stats: SpoolStats | undefined;
+} & (
+  | { result: unknown; error?: undefined }
+  | { error: { code: string; message: string; reason?: SpoolFullReason } }
+);
+
+/** Distributes `Omit` over the union, so each call keeps its own fields. */
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+function startWorker(options: Omit<SqliteSpoolOptions, 'now'>): Worker {
+  const settings = { workerData: options, name: 'spool' };
+  const compiled = join(__dirname, 'spool-worker.js');
+  if (existsSync(compiled)) return new Worker(compiled, settings);
+  // Running from the TypeScript sources (tests, `npm run dev`): load the entry through tsx.
+  const tsx = require.resolve('tsx/cjs/api');
+  const source = join(__dirname, 'spool-worker.ts');
+  return new Worker(
+    `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(source)});`,
+    { ...settings, eval: true },
+  );
+}
+
+/** A compact copy: a Buffer from Node's pool would carry its whole 8 KiB slab across. */
+function detached<T extends { value: Buffer | Uint8Array }>(message: T): T {
+  return { ...message, value: new Uint8Array(message.value) };
+}
+
+function asBuffer(value: Uint8Array): Buffer {
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
+/**
+ * The SQLite spool (createSqliteSpool) on a worker thread of its own, behind the asynchronous
+ * `Spool` interface: the event loop that answers Tencent never waits on the disk, and a slow
+ * fsync delays only the answers that need it (the route timeout still fires on time). Resolves
+ * once the file is open.
+ * @throws SpoolUnavailableError when the file cannot be opened (locked by another process …).
+ */
+export async function createWorkerSpool(options: SqliteSpoolOptions): Promise<Spool> {
+  // A clock cannot cross threads: the worker's spool uses its own Date.now.
+  const cloneable: Partial<SqliteSpoolOptions> = { ...options };
+  delete cloneable.now;
+  const worker = startWorker(cloneable as Omit<SqliteSpoolOptions, 'now'>);
+  const pending = new Map<
+    number,
+    { resolve: (value: unknown) => void; reject: (e: Error) => void }
+  >();
+  let nextId = 1;
+  let stats: SpoolStats = { depth: 0, bytes: 0, oldestAcceptedAt: undefined, deadLetters: 0 };
+  let exited = false;
+
+  const failAll = (error: Error): void => {
+    for (const call of pending.values()) call.reject(error);
+    pending.clear();
+  };
+  worker.on('message', (reply: SpoolReply) => {
+    if (reply.stats) stats = reply.stats;
+    const call = pending.get(reply.id);
+    if (!call) return;
+    pending.delete(reply.id);
+    if (reply.error === undefined) return call.resolve(reply.result);
+    const { code, message, reason } = reply.error;
+    call.reject(
+      code === 'SPOOL_FULL' && reason
+        ? new SpoolFullError(reason, message)
+        : new SpoolUnavailableError(message),
+    );
+  });
+  worker.on('error', (error) => failAll(new SpoolUnavailableError('spool worker failed', error)));
+  worker.on('exit', () => {
+    exited = true;
+    failAll(new SpoolUnavailableError('the spool worker thread stopped'));
+  });
+
+  const call = <T>(message: WithoutId<SpoolCall>): Promise<T> => {
+    if (exited) return Promise.reject(new SpoolUnavailableError('the spool worker thread stopped'));
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      worker.postMessage({ ...message, id });
+    });
+  };
+
+  try {
+    await call({ op: 'open' });
+  } catch (error) {
+    await worker.terminate();
+    throw error;
+  }
+  let closed: Promise<void> | undefined;
+  return {
+    append: (messages) => call({ op: 'append', messages: messages.map(detached) }),
+    async peek(limit) {
+      const records = await call<SpoolRecord[]>({ op: 'peek', limit });
+      for (const record of records) record.value = asBuffer(record.value);
+      return records;
+    },
+    removeThrough: (upToSeq, deadLetters) => call({ op: 'removeThrough', upToSeq, deadLetters }),
+    addDeadLetters: (messages) => call({ op: 'addDeadLetters', messages: messages.map(detached) }),
+    stats: () => stats,
+    isEmpty: () => stats.depth === 0,
+    close() {
+      closed ??= call({ op: 'close' })
+        .catch(() => undefined)
+        .then(() => worker.terminate())
+        .then(() => undefined);
+      return closed;
+    },
+  };
+}
