@@ -62,6 +62,7 @@ function env(topic: string): Record<string, string> {
     TENCENT_CALLBACK_TOKEN: TOKEN,
     KAFKA_BROKERS: brokers(),
     KAFKA_TOPIC: topic,
+    KAFKA_QUARANTINE_TOPIC: `${topic}.quarantine`,
     LOG_LEVEL: 'info',
   };
 }
@@ -70,6 +71,7 @@ describe('the built service as a process, with the real broker', () => {
   it('verifies, publishes and counts signed callbacks; kafkajs and kcat read the same events', async () => {
     const topic = uniqueTopic('e2e');
     await createTopic(brokers(), topic, 3);
+    await createTopic(brokers(), `${topic}.quarantine`, 1);
     const bridge = await startBridgeProcess(env(topic));
     try {
       const rooms = Array.from({ length: 20 }, (_, n) => `e2e-room-${n}`);
@@ -148,6 +150,7 @@ describe('the built service as a process, with the real broker', () => {
   it('reads bodies that arrive in parts, and refuses ones that grow too large or are cut short', async () => {
     const topic = uniqueTopic('e2e-body');
     await createTopic(brokers(), topic, 1);
+    await createTopic(brokers(), `${topic}.quarantine`, 1);
     const bridge = await startBridgeProcess(env(topic));
     try {
       const body = JSON.stringify(createRoomBody('chunked-room'));
@@ -213,6 +216,7 @@ describe('the built service as a process, with the real broker', () => {
   it('exits cleanly on SIGTERM without losing a callback it answered OK', async () => {
     const topic = uniqueTopic('e2e-sigterm');
     await createTopic(brokers(), topic, 1);
+    await createTopic(brokers(), `${topic}.quarantine`, 1);
     const bridge = await startBridgeProcess(env(topic));
     const bodies = Array.from({ length: 200 }, (_, n) => createRoomBody(`sigterm-${n}`));
     let signalled = false;

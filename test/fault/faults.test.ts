@@ -127,6 +127,7 @@ async function bridgeOnNewTopic(
 ): Promise<{ topic: string; env: Record<string, string>; bridge: BridgeProcess }> {
   const topic = topicName(prefix);
   await createTopic(broker.brokers, topic, 3);
+  await createTopic(broker.brokers, `${topic}.quarantine`, 1);
   const env = faultBridgeEnv(broker.brokers, topic, extraEnv);
   const bridge = await startBridge(env);
   await waitKafkaConnected(bridge);

@@ -121,6 +121,7 @@ export function faultBridgeEnv(
     TENCENT_CALLBACK_TOKEN: TOKEN,
     KAFKA_BROKERS: brokers,
     KAFKA_TOPIC: topic,
+    KAFKA_QUARANTINE_TOPIC: `${topic}.quarantine`,
     KAFKA_RETRY_RETRIES: '2',
     KAFKA_RETRY_MAX_RETRY_TIME_MS: '500',
     SPOOL_DRAIN_BACKOFF_MIN_MS: '100',

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../../src/config/load';
-import { PublishError } from '../../src/errors';
+import { PublishError, RecordRefusedError } from '../../src/errors';
 import type { KafkaRecord } from '../../src/events/cloudevents';
 import type { Worker } from 'node:worker_threads';
 import { useOwnProduceEncoder } from '../../src/kafka/kafkajs-encoder';
@@ -54,6 +54,37 @@ function record(topic: string, key: string, n: number): KafkaRecord {
 describe.each<Thread>(['main thread', 'worker thread'])(
   'kafkajs publisher on the %s, real broker',
   (thread) => {
+    it('a batch holding a record Kafka refuses for good: that record fails with RecordRefusedError, the others are delivered in order', async () => {
+      const topic = uniqueTopic('refused');
+      await createTopic(brokers(), topic, 1, [{ name: 'max.message.bytes', value: '4000' }]);
+      // No topic limits known up front: the broker's MESSAGE_TOO_LARGE is what splits the batch.
+      const { publisher, registry } = publisherFor({}, thread);
+      await publisher.connect();
+      try {
+        const records = Array.from({ length: 9 }, (_, n) => record(topic, 'k', n));
+        records[4] = { ...records[4]!, value: Buffer.alloc(10_000, 120) };
+        const outcomes = await Promise.allSettled(records.map((r) => publisher.publish(r, 10_000)));
+        const refused = outcomes.flatMap((o, i) =>
+          o.status === 'rejected' ? [[i, o.reason]] : [],
+        );
+        expect(refused).toHaveLength(1);
+        expect(refused[0]![0]).toBe(4);
+        expect(refused[0]![1]).toBeInstanceOf(RecordRefusedError);
+        expect(refused[0]![1]).toMatchObject({ kafkaError: 'MESSAGE_TOO_LARGE', topic });
+        const messages = await consumeAll(brokers(), topic, { expected: 8, timeoutMs: 30_000 });
+        expect(messages.map((m) => m.headers.ce_id)).toEqual(
+          [0, 1, 2, 3, 5, 6, 7, 8].map((n) => `id-${n}`),
+        );
+        expect(
+          await metricValue(registry, 'live_bridge_events_forwarded_total', { type: 'test.v1' }),
+        ).toBe(8);
+        // The broker answered: a refused record does not make Kafka look unreachable.
+        expect(await metricValue(registry, 'live_bridge_kafka_connected')).toBe(1);
+      } finally {
+        await publisher.close(5000);
+      }
+    });
+
     it('acks concurrent publishes in shared batches, keeping per-key order and headers', async () => {
       const topic = uniqueTopic('publisher');
       await createTopic(brokers(), topic, 3);
@@ -235,7 +266,7 @@ describe('the worker-thread publisher', () => {
     }
   });
 
-  it("writes kafkajs' log lines through the main thread's logger", async () => {
+  it("writes kafkajs' log lines through the main thread's logger, at debug (the bridge logs state changes itself)", async () => {
     const lines: Record<string, unknown>[] = [];
     const logger = pino(
       { level: 'debug' },
@@ -254,7 +285,8 @@ describe('the worker-thread publisher', () => {
     await publisher.close(100).catch(() => undefined);
     const fromKafka = lines.filter((line) => line.thread === 'kafka');
     expect(fromKafka.length).toBeGreaterThan(0);
-    expect(fromKafka.some((line) => line.level === 50 || line.level === 40)).toBe(true);
+    expect(fromKafka.some((line) => line.kafkajs !== undefined && line.level === 20)).toBe(true);
+    expect(fromKafka.filter((line) => line.kafkajs !== undefined && line.level !== 20)).toEqual([]);
   });
 });
 
