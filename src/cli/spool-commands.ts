@@ -1,0 +1,115 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import type { BridgeConfig } from '../config/types';
+import { createKafkajsPublisher } from '../kafka/kafkajs-publisher';
+import { createMetrics } from '../metrics';
+import { createDrainPublish } from '../pipeline/deliver';
+import type { SpoolRecord, SyncSpool } from '../spool';
+import { createDrainer, createSqliteSpool, inThreadSpool, isSpoolError } from '../spool';
+
+/** Exit codes of the spool commands (also the drain Job's contract in the Helm chart). */
+export const EXIT = { ok: 0, notDrained: 1, usage: 2, spoolHeld: 3 } as const;
+
+/** Why a spool could not be opened: another process holds it, or something else. */
+export class SpoolOpenError extends Error {
+  override readonly name = 'SpoolOpenError';
+  constructor(
+    message: string,
+    readonly held: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Opens the spool of `config.spool.dir` on this thread. A spool held by a running bridge (SQLite's
+ * exclusive lock) is refused, never shared: two drainers would send the same records twice.
+ * @throws SpoolOpenError (`held` true when another process holds it).
+ */
+export function openSpool(config: Readonly<BridgeConfig>): SyncSpool {
+  try {
+    return createSqliteSpool({
+      path: join(config.spool.dir, 'spool.sqlite'),
+      maxEvents: config.spool.maxEvents,
+      maxBytes: config.spool.maxBytes,
+      maxAgeSeconds: config.spool.maxAgeSeconds,
+    });
+  } catch (error) {
+    if (!isSpoolError(error)) throw error;
+    const held = /locked|busy/i.test(error.message);
+    throw new SpoolOpenError(
+      held
+        ? `the spool in ${config.spool.dir} is held by another process (a running bridge?); stop it first`
+        : error.message,
+      held,
+    );
+  }
+}
+
+/** What `spool status` prints: depth, oldest age, dead letters and the first records. */
+export function spoolStatus(spool: SyncSpool, sample: number, now = Date.now()) {
+  const { depth, bytes, oldestAcceptedAt, deadLetters } = spool.stats();
+  const describe = (record: SpoolRecord) => ({
+    seq: record.seq,
+    eventId: record.eventId,
+    topic: record.topic,
+    key: record.key,
+    type: record.headers.ce_type,
+    bytes: record.value.length,
+    acceptedAt: new Date(record.acceptedAt).toISOString(),
+  });
+  return {
+    depth,
+    bytes,
+    oldestAgeSeconds:
+      oldestAcceptedAt === undefined ? 0 : Math.max(0, Math.round((now - oldestAcceptedAt) / 1000)),
+    deadLetters,
+    sample: spool.peek(sample).map(describe),
+  };
+}
+
+/**
+ * Drains the spool to Kafka with the bridge's own drainer and publisher (records Kafka refuses for
+ * good go to the quarantine topic or the dead-letter table, as in the server). Reports progress
+ * through `progress` about once a second.
+ * @returns true when the spool is empty at the end.
+ */
+export async function drainSpool(options: {
+  config: Readonly<BridgeConfig>;
+  spool: SyncSpool;
+  logger: Logger;
+  timeoutMs: number;
+  progress: (left: number) => void;
+}): Promise<boolean> {
+  const { config, spool, logger } = options;
+  if (spool.isEmpty()) return true;
+  const metrics = createMetrics(new Registry(), { defaultMetrics: false });
+  const publisher = createKafkajsPublisher({ settings: config.kafka, logger, metrics });
+  const store = inThreadSpool(spool);
+  const drainer = createDrainer({
+    spool: store,
+    batchSize: config.spool.drainBatchSize,
+    backoffMinMs: config.spool.drainBackoffMinMs,
+    backoffMaxMs: config.spool.drainBackoffMaxMs,
+    publish: createDrainPublish({
+      publisher,
+      deadlineMs: config.kafka.requestTimeoutMs,
+      quarantineTopic: config.kafka.quarantineTopic,
+      metrics,
+      logger,
+      eventTypeOf: (record) => record.headers.ce_type ?? 'unknown',
+    }),
+    onError: (error, attempt) =>
+      logger[attempt === 1 ? 'warn' : 'debug']({ err: error, attempt }, 'drain failed, retrying'),
+  });
+  const ticker = setInterval(() => options.progress(spool.stats().depth), 1000);
+  try {
+    drainer.kick();
+    return await drainer.drainNow(options.timeoutMs);
+  } finally {
+    clearInterval(ticker);
+    await drainer.stop();
+    await publisher.close(5000).catch(() => undefined);
+  }
+}
