@@ -195,7 +195,7 @@ else
 fi
 sed 's/^  revisionHistoryLimit: 5$/  revisionHistoryLimit: 5\n  unknownField: true/' \
   "$work/default/rendered.yaml" >"$work/negative/unknown-field.yaml"
-run "negative: kubernetes-validate rejects an unknown Deployment field" \
+run "negative: kubernetes-validate rejects an unknown field in the workload (StatefulSet)" \
   expect_failure "an unknown field" "'unknownField' was unexpected" k8s_validate "$work/negative/unknown-field.yaml"
 run "negative: schema rejects values without tencent.apps" \
   expect_failure "missing apps" "/tencent/apps': minItems" helm template "$RELEASE" "$chart" --kube-version "$KUBE_VERSION" \
