@@ -199,13 +199,22 @@ owns (apps with token files, spool dir, Kafka secret files). Never contains a se
 {{- end }}
 
 {{/*
-terminationGracePeriodSeconds: the value given, else preStop sleep + shutdown.graceMs + 10 s.
-The app exits by itself at most 5 s after graceMs (src/main.ts), so SIGKILL should never be needed.
+terminationGracePeriodSeconds. On SIGTERM the pod first sleeps lifecycle.preStopSleepSeconds
+(kube-proxy and load balancers stop sending to it meanwhile), then the app stops taking
+callbacks and drains its spool for up to config.shutdown.graceMs; what is left is logged
+("spool not empty at shutdown", with its depth) and stays on the volume. The app's own timer
+exits the process 5 s after graceMs whatever happens (src/main.ts). The grace period covers all
+of that plus 5 s, so the kubelet's SIGKILL never cuts a drain short:
+  default:  preStopSleepSeconds + ceil(graceMs / 1000) + 5 (app timer) + 5 (margin)
+A value given explicitly must cover at least preStop + graceMs + the app's 5 s.
 */}}
 {{- define "tencent-live-kafka-bridge.terminationGracePeriodSeconds" -}}
-{{- if kindIs "invalid" .Values.terminationGracePeriodSeconds }}
 {{- $graceSeconds := div (add .Values.config.shutdown.graceMs 999) 1000 }}
-{{- add .Values.lifecycle.preStopSleepSeconds $graceSeconds 10 }}
+{{- $needed := add .Values.lifecycle.preStopSleepSeconds $graceSeconds 5 }}
+{{- if kindIs "invalid" .Values.terminationGracePeriodSeconds }}
+{{- add $needed 5 }}
+{{- else if lt (int .Values.terminationGracePeriodSeconds) (int $needed) }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) is shorter than lifecycle.preStopSleepSeconds + config.shutdown.graceMs + the app's 5 s (%d s): the kubelet would kill the bridge in the middle of its shutdown drain. Lower config.shutdown.graceMs instead, or leave terminationGracePeriodSeconds empty" (int .Values.terminationGracePeriodSeconds) (int $needed)) }}
 {{- else }}
 {{- .Values.terminationGracePeriodSeconds }}
 {{- end }}
