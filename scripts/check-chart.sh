@@ -6,7 +6,8 @@
 #   2. per scenario: helm template, then
 #        - kubernetes-validate --strict against the Kubernetes JSON schemas of KUBE_VERSION
 #          (ServiceMonitor/PrometheusRule are CRDs: left out of that, checked structurally)
-#        - chart invariants (hardening, no secret in the ConfigMap, mounted paths, probes)
+#        - chart invariants (hardening, no secret in the ConfigMap, mounted paths, probes, selectors
+#          that pick the bridge's pods only, a drain Job that runs like the bridge)
 #        - promtool check rules + promtool test rules on the PrometheusRule, when there is one
 #        - the ConfigMap's config.json through the app's own validation:
 #          CONFIG_FILE=<file> node dist/src/main.js --check-config, with the container's env
@@ -195,8 +196,14 @@ else
 fi
 sed 's/^  revisionHistoryLimit: 5$/  revisionHistoryLimit: 5\n  unknownField: true/' \
   "$work/default/rendered.yaml" >"$work/negative/unknown-field.yaml"
-run "negative: kubernetes-validate rejects an unknown Deployment field" \
+run "negative: kubernetes-validate rejects an unknown field in the workload (StatefulSet)" \
   expect_failure "an unknown field" "'unknownField' was unexpected" k8s_validate "$work/negative/unknown-field.yaml"
+# The drain Job's pod must never look like a bridge pod to the Service, PDB or workload.
+sed 's/^        app.kubernetes.io\/component: spool-drain$/&\n        app.kubernetes.io\/name: tencent-live-kafka-bridge/' \
+  "$work/drain-job/rendered.yaml" >"$work/negative/drain-selected.yaml"
+run "negative: invariants reject a drain pod the bridge's Service would select" \
+  expect_failure "a drain pod behind the Service" "Service ci-tencent-live-kafka-bridge selects the \\['bridge', 'drain'\\]" \
+  "$py" "$manifests" check-invariants "$work/negative/drain-selected.yaml"
 run "negative: schema rejects values without tencent.apps" \
   expect_failure "missing apps" "/tencent/apps': minItems" helm template "$RELEASE" "$chart" --kube-version "$KUBE_VERSION" \
   --set 'config.kafka.brokers[0]=kafka:9092'

@@ -13,7 +13,9 @@ Runs with the kubernetes-validate venv's Python (it has PyYAML). Subcommands:
   rules RENDERED OUT               write the PrometheusRule's spec (the `groups:` document) to OUT
   check-crds RENDERED              structural checks of the ServiceMonitor and PrometheusRule
   check-invariants RENDERED        chart rules every scenario must keep (hardening, no secret in
-                                   the ConfigMap, probes on the admin port, ...)
+                                   the ConfigMap, probes on the admin port, selectors that pick
+                                   the bridge's pods only, mounts that resolve, a drain Job that
+                                   runs like the bridge, ...)
   kinds RENDERED                   print the kinds, one per line
 
 Exit status 1 with a message on stderr when a check fails.
@@ -208,6 +210,155 @@ def walk_keys(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
             yield from walk_keys(child, f"{path}[{index}]")
 
 
+def hardening_problems(what: str, pod: dict[str, Any], container: dict[str, Any]) -> list[str]:
+    """The hardened securityContext every pod of the chart that runs the bridge's image keeps."""
+    problems = []
+    sc = container.get("securityContext", {})
+    psc = pod.get("securityContext", {})
+    if sc.get("readOnlyRootFilesystem") is not True:
+        problems.append(f"{what}: container root filesystem is not read-only")
+    if sc.get("allowPrivilegeEscalation") is not False:
+        problems.append(f"{what}: allowPrivilegeEscalation is not false")
+    if "ALL" not in sc.get("capabilities", {}).get("drop", []):
+        problems.append(f"{what}: capabilities do not drop ALL")
+    if psc.get("runAsNonRoot") is not True and sc.get("runAsNonRoot") is not True:
+        problems.append(f"{what}: runAsNonRoot is not set")
+    seccomp = (sc.get("seccompProfile") or psc.get("seccompProfile") or {}).get("type")
+    if seccomp != "RuntimeDefault":
+        problems.append(f"{what}: seccompProfile is not RuntimeDefault")
+    if pod.get("automountServiceAccountToken") is not False:
+        problems.append(f"{what}: service account token is mounted")
+    if not container.get("resources", {}).get("requests"):
+        problems.append(f"{what}: no resource requests")
+    return problems
+
+
+def selects(selector: dict[str, Any] | None, labels: dict[str, str]) -> bool:
+    """Whether a label selector (plain map or matchLabels/matchExpressions) selects labels."""
+    if not selector:
+        return False  # an absent or empty selector is not one this chart writes
+    match = selector.get("matchLabels", selector if "matchExpressions" not in selector else {})
+    if any(labels.get(k) != v for k, v in match.items()):
+        return False
+    for expr in selector.get("matchExpressions", []):
+        key, op, values = expr["key"], expr["operator"], expr.get("values", [])
+        if op == "In" and labels.get(key) not in values:
+            return False
+        if op == "NotIn" and labels.get(key) in values:
+            return False
+        if op == "Exists" and key not in labels:
+            return False
+        if op == "DoesNotExist" and key in labels:
+            return False
+    return True
+
+
+def pod_templates(docs: list[dict[str, Any]]) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+    """The pods this rendering can create, by role: (labels, pod spec)."""
+    pods = {}
+    for doc in docs:
+        if doc["kind"] in WORKLOAD_KINDS:
+            pods["bridge"] = (doc["spec"]["template"]["metadata"].get("labels", {}), doc["spec"]["template"]["spec"])
+        elif doc["kind"] == "Job":
+            pods["drain"] = (doc["spec"]["template"]["metadata"].get("labels", {}), doc["spec"]["template"]["spec"])
+        elif doc["kind"] == "Pod":
+            pods["test"] = (doc["metadata"].get("labels", {}), doc["spec"])
+    return pods
+
+
+def selector_problems(docs: list[dict[str, Any]]) -> list[str]:
+    """Services, the PDB, the workload and the bridge's NetworkPolicy select the bridge's pods
+    and nothing else (not the drain Job's pod, not the helm test pod); the drain NetworkPolicy
+    selects only the drain pod; the HPA scales the workload that exists."""
+    problems = []
+    pods = pod_templates(docs)
+    workload = one(docs, WORKLOAD_KINDS, "Deployment or StatefulSet")
+    for doc in docs:
+        kind, name = doc["kind"], doc["metadata"]["name"]
+        if kind == "Service":
+            selector = doc["spec"].get("selector")
+        elif kind in WORKLOAD_KINDS or kind == "PodDisruptionBudget":
+            selector = doc["spec"]["selector"]
+        elif kind == "NetworkPolicy":
+            selector = doc["spec"]["podSelector"]
+        else:
+            continue
+        expected = {"drain"} if kind == "NetworkPolicy" and name.endswith("-drain") else {"bridge"}
+        selected = {role for role, (labels, _) in pods.items() if selects(selector, labels)}
+        if selected != expected:
+            problems.append(f"{kind} {name} selects the {sorted(selected) or 'no'} pods, expected {sorted(expected)}")
+    for hpa in (d for d in docs if d["kind"] == "HorizontalPodAutoscaler"):
+        ref = hpa["spec"]["scaleTargetRef"]
+        if (ref.get("kind"), ref.get("name")) != (workload["kind"], workload["metadata"]["name"]):
+            problems.append(f"HPA scales {ref.get('kind')} {ref.get('name')}, but the workload is {workload['kind']} {workload['metadata']['name']}")
+    return problems
+
+
+def volume_problems(docs: list[dict[str, Any]]) -> list[str]:
+    """Every volumeMount names a volume that exists, and the spool volume is what the mode says:
+    a claim per pod (StatefulSet), an emptyDir (Deployment), the named claim (drain Job)."""
+    problems = []
+    workload = one(docs, WORKLOAD_KINDS, "Deployment or StatefulSet")
+    claim_templates = {t["metadata"]["name"] for t in workload["spec"].get("volumeClaimTemplates", [])}
+    for role, (_, pod) in pod_templates(docs).items():
+        volumes = {v["name"]: v for v in pod.get("volumes", [])}
+        available = set(volumes) | (claim_templates if role == "bridge" else set())
+        for container in pod["containers"]:
+            for mount in container.get("volumeMounts", []):
+                if mount["name"] not in available:
+                    problems.append(f"{role} container {container['name']} mounts {mount['name']}, which is not a volume of its pod")
+        if role == "bridge":
+            if workload["kind"] == "StatefulSet" and ("spool" not in claim_templates or "spool" in volumes):
+                problems.append("StatefulSet: the spool must come from its volumeClaimTemplates only")
+            if workload["kind"] == "Deployment" and "emptyDir" not in volumes.get("spool", {}):
+                problems.append("Deployment: the spool must be an emptyDir")
+        if role == "drain" and not volumes.get("spool", {}).get("persistentVolumeClaim", {}).get("claimName"):
+            problems.append("drain Job: the spool must be the named claim")
+    return problems
+
+
+DRAIN_COMMAND = ["node", "dist/src/cli.js", "spool", "drain"]
+
+
+def drain_job_problems(docs: list[dict[str, Any]]) -> list[str]:
+    """The drain Job runs the bridge's drain command with the bridge's own image, env, config,
+    Secret and mounts, hardened the same way, and is bounded."""
+    jobs = [d for d in docs if d["kind"] == "Job"]
+    if not jobs:
+        return []
+    problems = []
+    job = one(docs, {"Job"}, "Job")
+    spec = job["spec"]
+    pod = spec["template"]["spec"]
+    drain = next((c for c in pod["containers"] if c["name"] == "drain"), None)
+    if drain is None:
+        return ["drain Job: no container named drain"]
+    bridge = bridge_container(docs)
+    workload = one(docs, WORKLOAD_KINDS, "Deployment or StatefulSet")
+    problems += hardening_problems("drain", pod, drain)
+    if drain.get("command") != DRAIN_COMMAND:
+        problems.append(f"drain Job: command is {drain.get('command')}, expected {DRAIN_COMMAND}")
+    args = drain.get("args", [])
+    if len(args) != 2 or args[0] != "--timeout-seconds" or not str(args[1]).isdigit():
+        problems.append(f"drain Job: args are {args}, expected ['--timeout-seconds', N]")
+    elif int(spec.get("activeDeadlineSeconds", 0)) <= int(args[1]):
+        problems.append("drain Job: activeDeadlineSeconds does not outlast --timeout-seconds")
+    for key in ("image", "env", "volumeMounts"):
+        if drain.get(key) != bridge.get(key):
+            problems.append(f"drain Job: container {key} differs from the bridge container's")
+    bridge_volumes = [v for v in workload["spec"]["template"]["spec"].get("volumes", []) if v["name"] != "spool"]
+    if [v for v in pod.get("volumes", []) if v["name"] != "spool"] != bridge_volumes:
+        problems.append("drain Job: volumes (besides the spool) differ from the bridge's")
+    if pod.get("securityContext") != workload["spec"]["template"]["spec"].get("securityContext"):
+        problems.append("drain Job: pod securityContext differs from the bridge's")
+    if pod.get("restartPolicy") != "Never":
+        problems.append("drain Job: restartPolicy must be Never (podFailurePolicy needs it)")
+    for key in ("backoffLimit", "activeDeadlineSeconds", "podFailurePolicy"):
+        if key not in spec:
+            problems.append(f"drain Job: no {key}")
+    return problems
+
+
 def cmd_check_invariants(rendered: str) -> None:
     docs = load(rendered)
     problems: list[str] = []
@@ -220,23 +371,7 @@ def cmd_check_invariants(rendered: str) -> None:
     workload = one(docs, WORKLOAD_KINDS, "Deployment or StatefulSet")
     pod = workload["spec"]["template"]["spec"]
     container = bridge_container(docs)
-    sc = container.get("securityContext", {})
-    psc = pod.get("securityContext", {})
-    if sc.get("readOnlyRootFilesystem") is not True:
-        problems.append("container root filesystem is not read-only")
-    if sc.get("allowPrivilegeEscalation") is not False:
-        problems.append("allowPrivilegeEscalation is not false")
-    if "ALL" not in sc.get("capabilities", {}).get("drop", []):
-        problems.append("capabilities do not drop ALL")
-    if psc.get("runAsNonRoot") is not True and sc.get("runAsNonRoot") is not True:
-        problems.append("runAsNonRoot is not set")
-    seccomp = (sc.get("seccompProfile") or psc.get("seccompProfile") or {}).get("type")
-    if seccomp != "RuntimeDefault":
-        problems.append("seccompProfile is not RuntimeDefault")
-    if pod.get("automountServiceAccountToken") is not False:
-        problems.append("service account token is mounted")
-    if not container.get("resources", {}).get("requests"):
-        problems.append("no resource requests")
+    problems += hardening_problems("bridge", pod, container)
     for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
         get = container.get(probe, {}).get("httpGet", {})
         if get.get("path") != path or get.get("port") != "admin":
@@ -277,6 +412,10 @@ def cmd_check_invariants(rendered: str) -> None:
                 key = value.rsplit("/", 1)[1]
                 if key not in keys:
                     problems.append(f"config {path} points at Secret key {key}, which the Secret lacks")
+
+    problems += selector_problems(docs)
+    problems += volume_problems(docs)
+    problems += drain_job_problems(docs)
 
     if problems:
         raise CheckError("; ".join(problems))

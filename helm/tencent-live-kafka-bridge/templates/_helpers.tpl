@@ -199,13 +199,22 @@ owns (apps with token files, spool dir, Kafka secret files). Never contains a se
 {{- end }}
 
 {{/*
-terminationGracePeriodSeconds: the value given, else preStop sleep + shutdown.graceMs + 10 s.
-The app exits by itself at most 5 s after graceMs (src/main.ts), so SIGKILL should never be needed.
+terminationGracePeriodSeconds. On SIGTERM the pod first sleeps lifecycle.preStopSleepSeconds
+(kube-proxy and load balancers stop sending to it meanwhile), then the app stops taking
+callbacks and drains its spool for up to config.shutdown.graceMs; what is left is logged
+("spool not empty at shutdown", with its depth) and stays on the volume. The app's own timer
+exits the process 5 s after graceMs whatever happens (src/main.ts). The grace period covers all
+of that plus 5 s, so the kubelet's SIGKILL never cuts a drain short:
+  default:  preStopSleepSeconds + ceil(graceMs / 1000) + 5 (app timer) + 5 (margin)
+A value given explicitly must cover at least preStop + graceMs + the app's 5 s.
 */}}
 {{- define "tencent-live-kafka-bridge.terminationGracePeriodSeconds" -}}
-{{- if kindIs "invalid" .Values.terminationGracePeriodSeconds }}
 {{- $graceSeconds := div (add .Values.config.shutdown.graceMs 999) 1000 }}
-{{- add .Values.lifecycle.preStopSleepSeconds $graceSeconds 10 }}
+{{- $needed := add .Values.lifecycle.preStopSleepSeconds $graceSeconds 5 }}
+{{- if kindIs "invalid" .Values.terminationGracePeriodSeconds }}
+{{- add $needed 5 }}
+{{- else if lt (int .Values.terminationGracePeriodSeconds) (int $needed) }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) is shorter than lifecycle.preStopSleepSeconds + config.shutdown.graceMs + the app's 5 s (%d s): the kubelet would kill the bridge in the middle of its shutdown drain. Lower config.shutdown.graceMs instead, or leave terminationGracePeriodSeconds empty" (int .Values.terminationGracePeriodSeconds) (int $needed)) }}
 {{- else }}
 {{- .Values.terminationGracePeriodSeconds }}
 {{- end }}
@@ -238,4 +247,84 @@ PromQL label matchers selecting this release's series.
 */}}
 {{- define "tencent-live-kafka-bridge.promSelector" -}}
 {{- .Values.metrics.prometheusRule.selector | default (printf "job=%q, namespace=%q" (include "tencent-live-kafka-bridge.fullname" .) .Release.Namespace) }}
+{{- end }}
+
+{{/*
+Drain Job (templates/drain-job.yaml). Its name follows the claim it drains, so draining another
+claim makes a new Job instead of patching the old one (a Job's pod template cannot change).
+Job names end up in a pod label, so they stay within 63 characters.
+*/}}
+{{- define "tencent-live-kafka-bridge.drainJobName" -}}
+{{- $claim := .Values.drainJob.claimName }}
+{{- $name := printf "%s-drain" $claim }}
+{{- if gt (len $name) 63 }}
+{{- $name = printf "%s-%s-drain" ($claim | trunc 46 | trimSuffix "-" | trimSuffix ".") ($claim | sha256sum | trunc 8) }}
+{{- end }}
+{{- $name }}
+{{- end }}
+
+{{/*
+Labels of the drain Job's pod. Deliberately without app.kubernetes.io/name: the bridge's
+selector is name + instance, so the Service, the PDB, the NetworkPolicy of the bridge and the
+workload behind the HPA never take the drain pod for a bridge pod. Nothing here changes with
+the chart or app version: the pod template of an existing Job cannot be changed.
+*/}}
+{{- define "tencent-live-kafka-bridge.drainJobPodLabels" -}}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: tencent-live-kafka-bridge
+app.kubernetes.io/component: spool-drain
+{{- end }}
+
+{{/*
+Refuses drain Job values that cannot work, with the reason. Renders nothing.
+*/}}
+{{- define "tencent-live-kafka-bridge.drainJobValidate" -}}
+{{- $job := .Values.drainJob }}
+{{- if not $job.claimName }}
+{{- fail (printf "drainJob.enabled needs drainJob.claimName: the PersistentVolumeClaim to drain, e.g. spool-%s-<ordinal> for a pod removed by a scale-down (list them: kubectl get pvc -l app.kubernetes.io/instance=%s,app.kubernetes.io/name=%s)" (include "tencent-live-kafka-bridge.fullname" .) .Release.Name (include "tencent-live-kafka-bridge.name" .)) }}
+{{- end }}
+{{- if not .Values.config.spool.enabled }}
+{{- fail "drainJob.enabled needs config.spool.enabled: the drain reads its spool through the same config" }}
+{{- end }}
+{{- if le (int $job.activeDeadlineSeconds) (int $job.timeoutSeconds) }}
+{{- fail (printf "drainJob.activeDeadlineSeconds (%d) must be longer than drainJob.timeoutSeconds (%d), or the Job is killed before the drain can give up by itself" (int $job.activeDeadlineSeconds) (int $job.timeoutSeconds)) }}
+{{- end }}
+{{- $labels := mustMergeOverwrite (deepCopy ($job.podLabels | default dict)) (include "tencent-live-kafka-bridge.drainJobPodLabels" . | fromYaml) }}
+{{- $selected := true }}
+{{- range $key, $value := (include "tencent-live-kafka-bridge.selectorLabels" . | fromYaml) }}
+{{- if ne (toString (get $labels $key)) (toString $value) }}{{ $selected = false }}{{ end }}
+{{- end }}
+{{- if $selected }}
+{{- fail "drainJob.podLabels would make the drain pod match the bridge's selector (app.kubernetes.io/name + app.kubernetes.io/instance): the Service would send callbacks to it" }}
+{{- end }}
+{{- end }}
+
+{{/*
+Egress rules of the bridge's pods and of the drain Job's pod: Kafka and DNS (+ extraEgress).
+*/}}
+{{- define "tencent-live-kafka-bridge.networkPolicyEgress" -}}
+# Kafka: the ports of config.kafka.brokers (+ kafkaExtraPorts for advertised listeners).
+- ports:
+    {{- range (include "tencent-live-kafka-bridge.kafkaPorts" . | fromJsonArray) }}
+    - port: {{ . | int }}
+      protocol: TCP
+    {{- end }}
+  {{- with .Values.networkPolicy.egress.kafkaTo }}
+  to:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+# DNS, to resolve the brokers.
+- ports:
+    - port: 53
+      protocol: UDP
+    - port: 53
+      protocol: TCP
+  {{- with .Values.networkPolicy.egress.dnsTo }}
+  to:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- with .Values.networkPolicy.extraEgress }}
+{{ toYaml . }}
+{{- end }}
 {{- end }}

@@ -47,18 +47,7 @@ spec:
           containerPort: {{ .Values.config.admin.port }}
           protocol: TCP
       env:
-        - name: CONFIG_FILE
-          value: {{ printf "%s/config.json" (include "tencent-live-kafka-bridge.configDir" .) | quote }}
-        {{- if include "tencent-live-kafka-bridge.saslEnabled" . }}
-        - name: KAFKA_SASL_USERNAME
-          valueFrom:
-            secretKeyRef:
-              name: {{ $secretName }}
-              key: {{ .Values.secrets.keys.kafkaSaslUsername }}
-        {{- end }}
-        {{- with .Values.extraEnv }}
-        {{- toYaml . | nindent 8 }}
-        {{- end }}
+        {{- include "tencent-live-kafka-bridge.env" . | nindent 8 }}
       {{- with .Values.resources }}
       resources:
         {{- toYaml . | nindent 8 }}
@@ -91,64 +80,14 @@ spec:
             seconds: {{ .Values.lifecycle.preStopSleepSeconds }}
       {{- end }}
       volumeMounts:
-        - name: config
-          mountPath: {{ include "tencent-live-kafka-bridge.configDir" . }}
-          readOnly: true
-        {{- if $secretName }}
-        - name: secrets
-          mountPath: {{ include "tencent-live-kafka-bridge.secretDir" . }}
-          readOnly: true
-        {{- end }}
-        {{- if .Values.kafkaTls.existingSecret }}
-        - name: kafka-tls
-          mountPath: {{ include "tencent-live-kafka-bridge.kafkaTlsDir" . }}
-          readOnly: true
-        {{- end }}
-        - name: spool
-          mountPath: {{ include "tencent-live-kafka-bridge.spoolDir" . }}
-        - name: tmp
-          mountPath: /tmp
-        {{- with .Values.extraVolumeMounts }}
-        {{- toYaml . | nindent 8 }}
-        {{- end }}
+        {{- include "tencent-live-kafka-bridge.volumeMounts" . | nindent 8 }}
   volumes:
-    - name: config
-      configMap:
-        name: {{ include "tencent-live-kafka-bridge.fullname" . }}
-    {{- if $secretName }}
-    - name: secrets
-      secret:
-        secretName: {{ $secretName }}
-        # 0440: readable by the pod's fsGroup only.
-        defaultMode: 288
-    {{- end }}
-    {{- with .Values.kafkaTls }}
-    {{- if .existingSecret }}
-    - name: kafka-tls
-      secret:
-        secretName: {{ .existingSecret }}
-        defaultMode: 288
-        items:
-          {{- range (list .caKey .certKey .keyKey) }}
-          {{- if . }}
-          - key: {{ . }}
-            path: {{ . }}
-          {{- end }}
-          {{- end }}
-    {{- end }}
-    {{- end }}
+    {{- $spool := list }}
     {{- if not .Values.persistence.enabled }}
-    # emptyDir spool: survives container restarts, NOT pod deletion or rescheduling.
-    - name: spool
-      emptyDir:
-        sizeLimit: {{ .Values.persistence.emptyDirSizeLimit }}
+    {{- /* emptyDir spool: survives container restarts, NOT pod deletion or rescheduling. */}}
+    {{- $spool = list (dict "name" "spool" "emptyDir" (dict "sizeLimit" .Values.persistence.emptyDirSizeLimit)) }}
     {{- end }}
-    - name: tmp
-      emptyDir:
-        sizeLimit: {{ .Values.tmpSizeLimit }}
-    {{- with .Values.extraVolumes }}
-    {{- toYaml . | nindent 4 }}
-    {{- end }}
+    {{- include "tencent-live-kafka-bridge.volumes" (dict "root" . "spool" $spool) | nindent 4 }}
   {{- with .Values.topologySpreadConstraints }}
   topologySpreadConstraints:
     {{- range . }}
@@ -183,5 +122,93 @@ timeoutSeconds: {{ .timeoutSeconds }}
 failureThreshold: {{ .failureThreshold }}
 {{- with .successThreshold }}
 successThreshold: {{ . }}
+{{- end }}
+{{- end }}
+
+{{/*
+What the bridge process needs to find its configuration, identical for the bridge container and
+the drain Job (templates/drain-job.yaml), so that both load the same config the same way:
+the environment (CONFIG_FILE, the SASL username, extraEnv), the mounts (config, Secret, Kafka
+TLS, spool, /tmp, extraVolumeMounts) and the volumes behind them.
+*/}}
+{{- define "tencent-live-kafka-bridge.env" -}}
+- name: CONFIG_FILE
+  value: {{ printf "%s/config.json" (include "tencent-live-kafka-bridge.configDir" .) | quote }}
+{{- if include "tencent-live-kafka-bridge.saslEnabled" . }}
+- name: KAFKA_SASL_USERNAME
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "tencent-live-kafka-bridge.secretName" . }}
+      key: {{ .Values.secrets.keys.kafkaSaslUsername }}
+{{- end }}
+{{- with .Values.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{- define "tencent-live-kafka-bridge.volumeMounts" -}}
+- name: config
+  mountPath: {{ include "tencent-live-kafka-bridge.configDir" . }}
+  readOnly: true
+{{- if include "tencent-live-kafka-bridge.secretName" . }}
+- name: secrets
+  mountPath: {{ include "tencent-live-kafka-bridge.secretDir" . }}
+  readOnly: true
+{{- end }}
+{{- if .Values.kafkaTls.existingSecret }}
+- name: kafka-tls
+  mountPath: {{ include "tencent-live-kafka-bridge.kafkaTlsDir" . }}
+  readOnly: true
+{{- end }}
+- name: spool
+  mountPath: {{ include "tencent-live-kafka-bridge.spoolDir" . }}
+- name: tmp
+  mountPath: /tmp
+{{- with .Values.extraVolumeMounts }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+The volumes behind tencent-live-kafka-bridge.volumeMounts. Call with (dict "root" $ "spool" LIST):
+LIST holds the spool volume (emptyDir for the Deployment, the named claim for the drain Job), or
+is empty when the StatefulSet's volumeClaimTemplates provide it.
+*/}}
+{{- define "tencent-live-kafka-bridge.volumes" -}}
+{{- $root := .root -}}
+{{- $secretName := include "tencent-live-kafka-bridge.secretName" $root -}}
+- name: config
+  configMap:
+    name: {{ include "tencent-live-kafka-bridge.fullname" $root }}
+{{- if $secretName }}
+- name: secrets
+  secret:
+    secretName: {{ $secretName }}
+    # 0440: readable by the pod's fsGroup only.
+    defaultMode: 288
+{{- end }}
+{{- with $root.Values.kafkaTls }}
+{{- if .existingSecret }}
+- name: kafka-tls
+  secret:
+    secretName: {{ .existingSecret }}
+    defaultMode: 288
+    items:
+      {{- range (list .caKey .certKey .keyKey) }}
+      {{- if . }}
+      - key: {{ . }}
+        path: {{ . }}
+      {{- end }}
+      {{- end }}
+{{- end }}
+{{- end }}
+{{- with .spool }}
+{{ toYaml . }}
+{{- end }}
+- name: tmp
+  emptyDir:
+    sizeLimit: {{ $root.Values.tmpSizeLimit }}
+{{- with $root.Values.extraVolumes }}
+{{ toYaml . }}
 {{- end }}
 {{- end }}
