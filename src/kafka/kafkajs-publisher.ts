@@ -368,7 +368,7 @@ export type TopicLimits = (topic: string) => number | undefined;
 
 /** The EventPublisher plus the hook a sender calls when a connection drops mid-batch. */
 export interface BatchingPublisher extends EventPublisher {
-  /** Fails every publish still waiting, so its caller can spool it now (issue #15). */
+  /** Fails every `failFast` publish still waiting, so its caller can spool it now (issue #15). */
   connectionLost(): void;
 }
 
@@ -411,11 +411,11 @@ export function createBatchingPublisher(options: {
     lingerMs: options.batch.lingerMs,
     onBatch: (size) => metrics.publishBatchSize.observe(size),
   });
-  /** Publishes not yet settled: failed together when the connection drops. */
+  /** `failFast` publishes not yet settled: failed together when the connection drops. */
   const waiting = new Set<(error: PublishError) => void>();
 
   return {
-    async publish(record, deadlineMs) {
+    async publish(record, deadlineMs, publishOptions) {
       const limit = options.limits?.(record.topic);
       if (limit !== undefined && recordBatchBytes(record) > limit) {
         throw new RecordRefusedError('MESSAGE_TOO_LARGE', record.topic);
@@ -433,7 +433,7 @@ export function createBatchingPublisher(options: {
           deadlineMs,
         );
       });
-      waiting.add(fail);
+      if (publishOptions?.failFast) waiting.add(fail);
       try {
         await Promise.race([batcher.add(record, signal), cutShort]);
       } finally {

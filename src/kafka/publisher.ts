@@ -7,10 +7,15 @@ import type { KafkaRecord } from '../events/cloudevents';
 export interface EventPublisher {
   /**
    * Resolves once Kafka acknowledged the record with `acks=all`.
+   * With `failFast`, a broker connection that drops while the record waits fails it at once
+   * (PUBLISH_FAILED) instead of at its deadline: for callers that have somewhere else to put it
+   * (the deliverer spools it). The drainer waits for the real outcome instead, so it never sends a
+   * batch again while the first copy is still being retried.
    * @throws PublishError `PUBLISH_TIMEOUT` when no ack came within `deadlineMs`, or
-   * `PUBLISH_FAILED` when the broker refused it or could not be reached.
+   * `PUBLISH_FAILED` when Kafka could not be reached or answered with a retriable error;
+   * RecordRefusedError when Kafka refused this record for good (see kafka-errors.ts).
    */
-  publish(record: KafkaRecord, deadlineMs: number): Promise<void>;
+  publish(record: KafkaRecord, deadlineMs: number, options?: { failFast?: boolean }): Promise<void>;
   /** Connects the producer; rejects if Kafka cannot be reached now (the caller may retry). */
   connect(): Promise<void>;
   /** Sends what is queued (bounded by `timeoutMs`), then disconnects. */

@@ -137,7 +137,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     const entry: Pending = { record };
     pending.add(entry);
     try {
-      await publisher.publish(record, options.publishTimeoutMs);
+      await publisher.publish(record, options.publishTimeoutMs, { failFast: true });
     } catch (error) {
       if (error instanceof RecordRefusedError) return await deadLetter(record, error);
       if (!spool || !(error instanceof PublishError)) throw error;

@@ -244,19 +244,24 @@ describe('the batching publisher', () => {
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
   });
 
-  it('fails every waiting publish at once when the connection drops, long before the deadline', async () => {
-    let release: () => void = () => undefined;
+  it('fails every waiting failFast publish at once when the connection drops; the others wait for the real outcome', async () => {
+    const releases: (() => void)[] = [];
     const publisher = senderWith(
-      () => new Promise<Refusal[]>((resolve) => (release = () => resolve([]))),
+      () => new Promise<Refusal[]>((resolve) => releases.push(() => resolve([]))),
     );
     const started = Date.now();
-    const waiting = [1, 2].map((n) => publisher.publish(record(n), 60_000));
+    const fast = [1, 2].map((n) => publisher.publish(record(n), 60_000, { failFast: true }));
+    let patientDone = false;
+    const patient = publisher.publish(record(3), 60_000).then(() => (patientDone = true));
     await new Promise((resolve) => setImmediate(resolve));
     publisher.connectionLost();
-    for (const w of waiting) {
-      await expect(w).rejects.toMatchObject({ code: 'PUBLISH_FAILED' });
-    }
+    for (const w of fast) await expect(w).rejects.toMatchObject({ code: 'PUBLISH_FAILED' });
     expect(Date.now() - started).toBeLessThan(1000);
-    release();
+    expect(patientDone).toBe(false);
+    releases.shift()!(); // the first batch's real outcome: acked
+    await new Promise((resolve) => setImmediate(resolve));
+    releases.shift()?.();
+    await patient;
+    expect(patientDone).toBe(true);
   });
 });
