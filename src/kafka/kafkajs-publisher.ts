@@ -55,17 +55,18 @@ export function logProcessWarnings(logger: KafkaLog): void {
 }
 
 /**
- * A kafkajs socket factory (same sockets as kafkajs' own: TCP or TLS, keep-alive) that also tells
- * `onClose` when a broker connection closes, so publishes waiting on it can go to the spool at
+ * A kafkajs socket factory (same sockets as kafkajs' own: TCP or TLS, keep-alive) that tells the
+ * caller about each broker connection: `onOpen` runs when a socket is created and returns what to
+ * call when it closes. So publishes waiting on a connection that drops can go to the spool at
  * once instead of at their deadline (issue #15).
  */
-export function observedSocketFactory(onClose: (hadError: boolean) => void): ISocketFactory {
+export function observedSocketFactory(onOpen: () => (hadError: boolean) => void): ISocketFactory {
   return ({ host, port, ssl, onConnect }) => {
     const socket = ssl
       ? tls.connect({ host, port, ...(isIP(host) ? {} : { servername: host }), ...ssl }, onConnect)
       : connect({ host, port }, onConnect);
     socket.setKeepAlive(true, 60_000);
-    socket.once('close', onClose);
+    socket.once('close', onOpen());
     return socket;
   };
 }
@@ -173,6 +174,8 @@ export function createKafkaSender(options: {
   }
   let sending = false;
   let disconnecting = false;
+  /** Bumped when the producer is replaced: the old one's sockets closing is not a lost connection. */
+  let generation = 0;
   const kafka =
     options.kafka ??
     new Kafka(
@@ -180,7 +183,10 @@ export function createKafkaSender(options: {
         settings,
         logger,
         observedSocketFactory(() => {
-          if (sending && !disconnecting) options.onConnectionLost?.();
+          const openedBy = generation;
+          return () => {
+            if (openedBy === generation && sending && !disconnecting) options.onConnectionLost?.();
+          };
         }),
       ),
     );
@@ -227,14 +233,15 @@ export function createKafkaSender(options: {
    * producer's sequence numbers run ahead of the broker's and every later batch is refused with
    * OUT_OF_ORDER_SEQUENCE_NUMBER. kafkajs never resets its producer id, so the spool would never
    * drain. A new producer (new producer id, sequences from 0) recovers; the batch is retried by
-   * its caller, at least once, with the same event ids.
+   * its caller, at least once, with the same event ids. The cluster still answers: the
+   * connection state does not change.
    */
   const resetProducer = (reason: string): void => {
     logger.warn({ reason }, 'replacing the Kafka producer (new producer id)');
     const old = producer;
+    generation++;
     producer = newProducer();
     connecting = undefined;
-    options.onConnected(false);
     old.disconnect().catch(() => undefined);
   };
 
@@ -284,6 +291,11 @@ export function createKafkaSender(options: {
       refusals.push({ index: offset, kafkaError: verdict.name ?? 'UNKNOWN' });
       return;
     }
+    // kafkajs fails the whole request on one partition's error and rolls back the sequence
+    // numbers of every partition in it, also of those the broker just stored. Sending any of
+    // those again under this producer id would be refused (OUT_OF_ORDER_SEQUENCE_NUMBER) for
+    // ever; under a new one they are stored again (duplicates with the same event ids).
+    resetProducer(`split a batch Kafka refused (${verdict.name ?? 'UNKNOWN'})`);
     const half = Math.ceil(records.length / 2);
     await sendOrSplit(records.slice(0, half), offset, refusals);
     await sendOrSplit(records.slice(half), offset + half, refusals);
@@ -366,6 +378,35 @@ export function recordBatchBytes(record: OutboundRecord): number {
 /** The largest record batch each topic takes (`max.message.bytes`), when known. */
 export type TopicLimits = (topic: string) => number | undefined;
 
+/**
+ * Cuts a batch, in order, into produce requests in which each topic's records add up to at most
+ * its `max.message.bytes` (counted as if they all went to one partition), so the broker never
+ * refuses a batch only for its total size. Unknown limits do not cut.
+ */
+export function fitToLimits<T extends OutboundRecord>(
+  records: readonly T[],
+  limits: TopicLimits | undefined,
+): T[][] {
+  if (!limits) return [records as T[]];
+  const chunks: T[][] = [];
+  let chunk: T[] = [];
+  const used = new Map<string, number>();
+  for (const record of records) {
+    const limit = limits(record.topic);
+    const bytes = limit === undefined ? 0 : recordBatchBytes(record) - 61;
+    const total = (used.get(record.topic) ?? 61) + bytes;
+    if (limit !== undefined && total > limit && chunk.length > 0) {
+      chunks.push(chunk);
+      chunk = [];
+      used.clear();
+    }
+    chunk.push(record);
+    used.set(record.topic, (used.get(record.topic) ?? 61) + bytes);
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
 /** The EventPublisher plus the hook a sender calls when a connection drops mid-batch. */
 export interface BatchingPublisher extends EventPublisher {
   /** Fails every `failFast` publish still waiting, so its caller can spool it now (issue #15). */
@@ -389,9 +430,15 @@ export function createBatchingPublisher(options: {
   const batcher = createBatcher<KafkaRecord>({
     async send(records) {
       const stopTimer = metrics.publishDuration.startTimer();
-      let refusals: Refusal[];
+      const refusals: Refusal[] = [];
       try {
-        refusals = await sender.send(records);
+        let offset = 0;
+        for (const chunk of fitToLimits(records, options.limits)) {
+          for (const refusal of await sender.send(chunk)) {
+            refusals.push({ ...refusal, index: refusal.index + offset });
+          }
+          offset += chunk.length;
+        }
       } catch (error) {
         stopTimer({ outcome: 'error' });
         throw error;

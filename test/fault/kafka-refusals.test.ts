@@ -99,7 +99,12 @@ function env(topic: string, quarantine: string, extra: Record<string, string> = 
  * Waits until every one of `expected` (event ids) is in the topic (duplicates are allowed:
  * delivery from the spool is at-least-once); fails naming the missing ones.
  */
-async function waitForIds(topic: string, expected: readonly (string | null)[], timeoutMs: number) {
+async function waitForIds(
+  topic: string,
+  expected: readonly (string | null)[],
+  timeoutMs: number,
+  bridge?: BridgeProcess,
+) {
   let missing: (string | null)[] = [...expected];
   await waitFor(
     async () => {
@@ -110,7 +115,9 @@ async function waitForIds(topic: string, expected: readonly (string | null)[], t
       return missing.length === 0;
     },
     timeoutMs,
-    () => `${topic} lacks ${missing.length} of ${expected.length} events: ${missing.join(', ')}`,
+    () =>
+      `${topic} lacks ${missing.length} of ${expected.length} events: ${missing.join(', ')}` +
+      (bridge ? `\n${tail(bridge.output(), 60)}` : ''),
     250,
   );
 }
@@ -130,6 +137,7 @@ describe('records Kafka refuses for good, and missing topics', () => {
       topic,
       normal.map((r) => r.eventId),
       10_000 - (Date.now() - sentAt),
+      bridge,
     );
 
     const [quarantined] = await readTopic(broker.brokers, quarantine, 10_000);
@@ -185,6 +193,7 @@ describe('records Kafka refuses for good, and missing topics', () => {
       topic,
       normal.map((r) => r.eventId),
       10_000 - (Date.now() - sentAt),
+      bridge,
     );
     const quarantined = await readTopic(broker.brokers, quarantine, 10_000);
     expect(quarantined.map((m) => m.headers.ce_id)).toEqual(['old-oversized']);

@@ -9,7 +9,9 @@ import { createKafkajsPublisher } from '../../src/kafka/kafkajs-publisher';
 import { createWorkerPublisher } from '../../src/kafka/worker-publisher';
 import { createMetrics } from '../../src/metrics';
 import { CONFIG_DIR, brokers, metricValue, uniqueTopic } from '../helpers/bridge';
+import { partitionForKey } from '../../src/kafka/partitioner';
 import { ensureTopics } from '../../src/kafka/topics';
+import { readTopic } from '../helpers/fault';
 import { consumeAll, createKafkaClient, createTopic } from '../helpers/kafka-broker';
 
 type Thread = 'main thread' | 'worker thread';
@@ -80,6 +82,39 @@ describe.each<Thread>(['main thread', 'worker thread'])(
         ).toBe(8);
         // The broker answered: a refused record does not make Kafka look unreachable.
         expect(await metricValue(registry, 'live_bridge_kafka_connected')).toBe(1);
+      } finally {
+        await publisher.close(5000);
+      }
+    });
+
+    it('a batch too large only as a whole, over several partitions, is split until every record is stored (limits unknown)', async () => {
+      const topic = uniqueTopic('too-large-batch');
+      await createTopic(brokers(), topic, 3, [{ name: 'max.message.bytes', value: '4000' }]);
+      const { publisher } = publisherFor({}, thread);
+      await publisher.connect();
+      try {
+        // Two small records on one partition, ten of ~600 bytes on another: the broker stores the
+        // first partition's share of the request and refuses the second's (over 4000 bytes).
+        const keyOn = (partition: number, from: number): string => {
+          for (let n = from; ; n++)
+            if (partitionForKey(`key-${n}`, 3) === partition) return `key-${n}`;
+        };
+        const small = keyOn(0, 0);
+        const large = keyOn(1, 0);
+        const records = [
+          record(topic, small, 0),
+          ...Array.from({ length: 10 }, (_, n) => ({
+            ...record(topic, large, n + 1),
+            value: Buffer.alloc(600, 97),
+          })),
+          record(topic, small, 11),
+        ];
+        await Promise.all(records.map((r) => publisher.publish(r, 20_000)));
+        // Everything in the topic (stored twice is allowed: at-least-once, same event ids).
+        const messages = await readTopic(brokers(), topic, 30_000);
+        expect(new Set(messages.map((m) => m.headers.ce_id))).toEqual(
+          new Set(records.map((r) => r.eventId)),
+        );
       } finally {
         await publisher.close(5000);
       }

@@ -7,7 +7,11 @@ import { Registry } from 'prom-client';
 import { PublishError, RecordRefusedError } from '../../src/errors';
 import type { KafkaRecord } from '../../src/events/cloudevents';
 import type { Refusal } from '../../src/kafka/kafkajs-publisher';
-import { createBatchingPublisher, recordBatchBytes } from '../../src/kafka/kafkajs-publisher';
+import {
+  createBatchingPublisher,
+  fitToLimits,
+  recordBatchBytes,
+} from '../../src/kafka/kafkajs-publisher';
 import type { EventPublisher } from '../../src/kafka/publisher';
 import { createMetrics } from '../../src/metrics';
 import { createDeliverer, createDrainPublish } from '../../src/pipeline/deliver';
@@ -226,6 +230,19 @@ describe('the batching publisher', () => {
     await publisher.publish(record(2, 'small', 300), 1000);
     await publisher.publish(record(3, 'other', 5000), 1000);
     expect(sent.map((r) => r.eventId)).toEqual(['id-2', 'id-3']);
+  });
+
+  it("cuts a batch into requests that fit each topic's max.message.bytes, in order", () => {
+    const records = [1, 2, 3, 4, 5].map((n) => record(n, 'small', 100));
+    const chunks = fitToLimits(records, (topic) => (topic === 'small' ? 500 : undefined));
+    expect(chunks.flat()).toEqual(records);
+    expect(chunks.length).toBeGreaterThan(1);
+    for (const chunk of chunks) {
+      const bytes = 61 + chunk.reduce((sum, r) => sum + recordBatchBytes(r) - 61, 0);
+      expect(bytes).toBeLessThanOrEqual(500);
+    }
+    expect(fitToLimits(records, undefined)).toEqual([records]);
+    expect(fitToLimits(records, () => undefined)).toEqual([records]);
   });
 
   it('estimates a record batch no smaller than its parts', () => {
