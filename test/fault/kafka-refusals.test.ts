@@ -314,14 +314,21 @@ describe('answers bounded when the broker dies on a busy machine', () => {
     return summary;
   }
 
-  it('broker SIGKILLed 20 s under 200 callbacks/s while a busy loop holds one core: every answer within 1.2 s, nothing lost', async () => {
+  // Issue #15 asks for a max answer of 1.2 s here and under 2 s with a busy disk. The bridge
+  // promises more, by design: a killed broker closes its connections, so no answer waits for the
+  // 1 s publish deadline (kafka.publishTimeoutMs). That is what is asserted. (The bridge before
+  // issue #15 answered these in 1041 ms and 1023 ms at most on the same machine: it waited.)
+  const PUBLISH_TIMEOUT_MS = 1000;
+
+  it('broker SIGKILLed 20 s under 200 callbacks/s while a busy loop holds one core: no answer waits for the publish deadline, nothing lost', async () => {
     const summary = await killUnderLoad('busy-cpu', () => busyLoop());
     expect(summary.failedByStatus).toEqual({});
-    expect(summary.maxLatencyMs).toBeLessThanOrEqual(1200);
+    expect(summary.maxLatencyMs).toBeLessThan(PUBLISH_TIMEOUT_MS);
   }, 180_000);
 
-  it("broker SIGKILLed 20 s under 200 callbacks/s while a writer keeps the spool's disk busy with fsyncs: every answer under 2 s", async () => {
+  it("broker SIGKILLed 20 s under 200 callbacks/s while a writer keeps the spool's disk busy with fsyncs: no answer waits for the publish deadline, nothing lost", async () => {
     const summary = await killUnderLoad('busy-disk', (dir) => fsyncWriter(dir));
-    expect(summary.maxLatencyMs).toBeLessThan(2000);
+    expect(summary.failedByStatus).toEqual({});
+    expect(summary.maxLatencyMs).toBeLessThan(PUBLISH_TIMEOUT_MS);
   }, 180_000);
 });
