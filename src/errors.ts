@@ -21,6 +21,8 @@ export const REJECTIONS = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, errorCode: 41501, reason: 'unsupported_media_type' },
   REQUEST_TIMEOUT: { status: 408, errorCode: 40801, reason: 'request_timeout' },
   INTERNAL: { status: 500, errorCode: 50001, reason: 'internal' },
+  // Kafka refused the event for good and neither the quarantine topic nor a spool could keep it.
+  KAFKA_REFUSED: { status: 500, errorCode: 50002, reason: 'kafka_refused' },
   PUBLISH_FAILED: { status: 503, errorCode: 50301, reason: 'publish_failed' },
   PUBLISH_TIMEOUT: { status: 503, errorCode: 50302, reason: 'publish_timeout' },
   OVERLOADED: { status: 503, errorCode: 50303, reason: 'overloaded' },

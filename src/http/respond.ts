@@ -1,6 +1,6 @@
 import type { Boom } from '@hapi/boom';
 import type { RejectionCode } from '../errors';
-import { CallbackRejectedError, PublishError, REJECTIONS } from '../errors';
+import { CallbackRejectedError, PublishError, REJECTIONS, RecordRefusedError } from '../errors';
 
 /** A refusal as it goes on the wire: HTTP status, Tencent FAIL body fields, metric reason. */
 export interface Rejection {
@@ -47,6 +47,9 @@ export function toRejection(error: Boom | Error): Rejection {
   if (error instanceof CallbackRejectedError) {
     code = error.code;
     message = error.message;
+  } else if (error instanceof RecordRefusedError) {
+    code = 'KAFKA_REFUSED';
+    message = `Kafka refused the event (${error.kafkaError})`;
   } else if (error instanceof PublishError) {
     code = error.code;
     message =

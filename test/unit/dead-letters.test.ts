@@ -15,6 +15,7 @@ import {
 import type { EventPublisher } from '../../src/kafka/publisher';
 import { createMetrics } from '../../src/metrics';
 import { createDeliverer, createDrainPublish } from '../../src/pipeline/deliver';
+import { toRejection } from '../../src/http/respond';
 import { createDrainer, inThreadSpool } from '../../src/spool';
 import { createMemorySpool } from '../helpers/memory-spool';
 
@@ -280,5 +281,17 @@ describe('the batching publisher', () => {
     releases.shift()?.();
     await patient;
     expect(patientDone).toBe(true);
+  });
+});
+
+describe('the answer when nothing could keep a refused event', () => {
+  it('is a Tencent-format refusal with its own reason, not an internal error', () => {
+    expect(toRejection(new RecordRefusedError('POLICY_VIOLATION', 'events'))).toEqual({
+      code: 'KAFKA_REFUSED',
+      status: 500,
+      errorCode: 50002,
+      reason: 'kafka_refused',
+      message: 'Kafka refused the event (POLICY_VIOLATION)',
+    });
   });
 });
