@@ -1,6 +1,7 @@
 /**
  * Proves the Kafka test harness against a real broker: kafkajs and kcat (librdkafka) see the same
- * records, and a private broker keeps its data across SIGKILL + restart and survives pause/resume.
+ * records, waitForRecord finds one record by its id, a private broker keeps its data across
+ * SIGKILL + restart and survives pause/resume.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -14,6 +15,7 @@ import {
   createTopic,
   findFreePorts,
   startLocalBroker,
+  waitForRecord,
 } from '../helpers/kafka-broker';
 import type { ConsumedMessage, LocalBroker } from '../helpers/kafka-broker';
 
@@ -138,6 +140,55 @@ describe('Kafka test harness', () => {
       expect(offsets).toEqual(offsets.map((_, i) => i));
     }
   }, 90_000);
+
+  it('waitForRecord finds a record by its id, from given offsets, also when it arrives later', async () => {
+    const brokers = sharedBrokers();
+    const topic = uniqueTopic('find');
+    await createTopic(brokers, topic, 2);
+    // A reused broker may hold a record with the same (deterministic) id from an earlier run.
+    await produceIdempotent(brokers, topic, [
+      { key: 'room', value: 'earlier run', headers: { ce_id: 'same-id' } },
+      { key: 'other', value: 'another event', headers: { ce_id: 'other-id' } },
+    ]);
+    const admin = createKafkaClient(brokers, 'harness-offsets').admin();
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+    const from = new Map(ends.map((o) => [o.partition, o.high]));
+
+    const found = waitForRecord(brokers, topic, {
+      matches: (m) => m.headers.ce_id === 'same-id',
+      from,
+      timeoutMs: 30_000,
+    });
+    // Sent once the reader is on its way, as a spooled event is when the drainer gets to it.
+    await produceIdempotent(brokers, topic, [
+      { key: 'other', value: 'another event', headers: { ce_id: 'other-id' } },
+      { key: 'room', value: 'this run', headers: { ce_id: 'same-id' } },
+    ]);
+    const record = await found;
+    expect(record.value.toString()).toBe('this run');
+    expect(BigInt(record.offset)).toBeGreaterThanOrEqual(BigInt(from.get(record.partition)!));
+  }, 90_000);
+
+  it('waitForRecord gives up after its timeout, with one line naming the topic', async () => {
+    const brokers = sharedBrokers();
+    const topic = uniqueTopic('find-none');
+    await createTopic(brokers, topic, 1);
+    await produceIdempotent(brokers, topic, [{ key: 'k', value: 'v', headers: { ce_id: 'x' } }]);
+    const since = Date.now();
+    const error = await waitForRecord(brokers, topic, {
+      matches: (m) => m.headers.ce_id === 'never-sent',
+      timeoutMs: 5000,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(
+      new RegExp(`^no matching record on ${topic} within 5000 ms[^\\n]*$`),
+    );
+    expect(Date.now() - since).toBeLessThan(15_000); // bounded (plus the consumer's disconnect)
+  }, 60_000);
 
   it('a private broker keeps its records across kill + start and survives pause/resume', async () => {
     const runDir = await mkdtemp(path.join(os.tmpdir(), 'kafka-private-'));
