@@ -412,6 +412,11 @@ cmd_logs() {
   tail -n "${KAFKA_LOG_LINES:-200}" "$OUT"
 }
 
+# Stopping is bounded (KAFKA_STOP_TIMEOUT, then SIGKILL) and must finish: a Ctrl-C meant for the
+# caller (say, a second one to npm run dev while it stops Kafka) reaches this script too, and would
+# otherwise leave the broker running, or stopped without its pid file and leases cleaned up.
+case "${1:-}" in stop | kill | reset | release) trap '' INT ;; esac
+
 case "${1:-}" in
 fetch) cmd_fetch ;;
 start) cmd_start ;;
