@@ -138,6 +138,20 @@ interface DevRun {
   waitForOutput(pattern: RegExp, timeoutMs: number): Promise<void>;
   /** Resolves with npm's exit; rejects after `timeoutMs`. */
   waitForExit(timeoutMs: number): Promise<{ code: number | null; signal: string | null }>;
+  /**
+   * Resolves once npm's stdout and stderr are closed, i.e. no process that shares them (such as
+   * the bridge) still runs; rejects after `timeoutMs`.
+   */
+  waitForClose(timeoutMs: number): Promise<void>;
+}
+
+/** `promise`, or a rejection with `what()` after `timeoutMs`. */
+function within<T>(promise: Promise<T>, timeoutMs: number, what: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(what())), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** `npm run dev` in its own process group (the group a terminal's Ctrl-C goes to). */
@@ -160,12 +174,13 @@ function startDev(cwd: string, env: NodeJS.ProcessEnv): DevRun {
   child.stderr?.on('data', onData);
   let exit: { code: number | null; signal: string | null } | undefined;
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
-    child.once('close', (code, signal) => {
+    child.once('exit', (code, signal) => {
       exit = { code, signal };
       for (const listener of listeners) listener();
       resolve(exit);
     }),
   );
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const tail = () => output.split('\n').slice(-60).join('\n');
   return {
     child,
@@ -187,16 +202,14 @@ function startDev(cwd: string, env: NodeJS.ProcessEnv): DevRun {
         listeners.add(check);
         check();
       }),
-    waitForExit: (timeoutMs) => {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`npm still running ${timeoutMs} ms later; output:\n${tail()}`)),
-          timeoutMs,
-        );
-      });
-      return Promise.race([exited, timeout]).finally(() => clearTimeout(timer));
-    },
+    waitForExit: (timeoutMs) =>
+      within(exited, timeoutMs, () => `npm still running after ${timeoutMs} ms:\n${tail()}`),
+    waitForClose: (timeoutMs) =>
+      within(
+        closed,
+        timeoutMs,
+        () => `npm exited, but its stdout/stderr were still open ${timeoutMs} ms later:\n${tail()}`,
+      ),
   };
 }
 
@@ -241,8 +254,8 @@ function expectSampleRecord(output: string): PrintedRecord {
 }
 
 /** Stops whatever a failed run left (npm's group, the bridge, the clone's broker). */
-function killLeftovers(run: DevRun, started: ProcessInfo[], checkout: string, ports: Ports) {
-  const tree = [...descendants(run.pid), ...started];
+function killLeftovers(run: DevRun, started: Started | undefined, checkout: string, ports: Ports) {
+  const tree = [...descendants(run.pid), ...(started?.tree ?? []), ...(started?.services ?? [])];
   try {
     process.kill(-run.pid, 'SIGKILL');
   } catch {
@@ -270,18 +283,40 @@ function killLeftovers(run: DevRun, started: ProcessInfo[], checkout: string, po
   }
 }
 
-/** Everything `npm run dev` started, seen while it runs: its process tree and the Kafka JVM. */
-function startedProcesses(run: DevRun, checkout: string): ProcessInfo[] {
-  const tree = descendants(run.pid);
-  const kafka = kafkaProcess(checkout);
-  expect(kafka).toBeDefined(); // it started the clone's own broker
-  expect(tree.some((p) => p.cmdline.includes('src/main.ts'))).toBe(true); // and the bridge
-  return [...tree, ...(kafka === undefined ? [] : [kafka])];
+interface Started {
+  /** the bridge and the Kafka JVM: npm run dev must have stopped them before it exits */
+  services: ProcessInfo[];
+  /** all of npm's process tree (npm, node, tsx's esbuild service, …) */
+  tree: ProcessInfo[];
 }
 
-async function expectNothingLeft(started: ProcessInfo[], ports: Ports): Promise<void> {
-  const left = started.filter(stillAlive).map((p) => `${p.pid} ${p.cmdline.slice(0, 160)}`);
-  expect(left).toEqual([]);
+/** Everything `npm run dev` started, seen while it runs: its process tree and the Kafka JVM. */
+function startedProcesses(run: DevRun, checkout: string): Started {
+  const tree = descendants(run.pid);
+  const bridge = tree.find((p) => p.cmdline.includes('src/main.ts'));
+  const kafka = kafkaProcess(checkout);
+  expect(bridge).toBeDefined();
+  expect(kafka).toBeDefined(); // the clone's own broker, in its default run dir
+  return { services: [bridge, kafka].filter((p) => p !== undefined), tree };
+}
+
+const describeProcesses = (processes: ProcessInfo[]) =>
+  processes.map((p) => `${p.pid} ${p.cmdline.slice(0, 160)}`);
+
+/**
+ * Once npm has exited: the bridge and the broker are gone already (they were stopped and waited
+ * for), npm's stdout/stderr are closed, every other process of its tree is gone (a helper such as
+ * tsx's esbuild service ends when its parent's pipes close: it gets a bounded moment), and every
+ * port is free again.
+ */
+async function expectNothingLeft(run: DevRun, started: Started, ports: Ports): Promise<void> {
+  expect(describeProcesses(started.services.filter(stillAlive))).toEqual([]);
+  await run.waitForClose(10_000);
+  const deadline = Date.now() + 5000;
+  while (started.tree.some(stillAlive) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  expect(describeProcesses(started.tree.filter(stillAlive))).toEqual([]);
   for (const port of [ports.web, ports.admin, ports.kafka, ports.controller]) {
     expect({ port, free: await canBind(port) }).toEqual({ port, free: true });
   }
@@ -290,7 +325,7 @@ async function expectNothingLeft(started: ProcessInfo[], ports: Ports): Promise<
 describe('npm run dev', () => {
   let checkout: string;
   let ports: Ports;
-  let firstOffsetOutput = '';
+  let firstRunOutput = '';
 
   beforeAll(async () => {
     checkout = copyCheckout();
@@ -308,11 +343,11 @@ describe('npm run dev', () => {
       expect(existsSync(join(checkout, 'node_modules'))).toBe(false);
       expect(existsSync(join(checkout, '.kafka'))).toBe(false);
       const run = startDev(checkout, newcomerEnv(ports));
-      let started: ProcessInfo[] = [];
+      let started: Started | undefined;
       try {
         await run.waitForOutput(/^Ctrl-C stops/m, FIRST_RUN_MS);
         expectSampleRecord(run.output());
-        firstOffsetOutput = run.output();
+        firstRunOutput = run.output();
         // installed by npm run dev itself
         expect(existsSync(join(checkout, 'node_modules', '.package-lock.json'))).toBe(true);
         const ready = await fetch(`http://127.0.0.1:${ports.admin}/readyz`);
@@ -321,8 +356,14 @@ describe('npm run dev', () => {
         started = startedProcesses(run, checkout);
         process.kill(-run.pid, 'SIGINT'); // Ctrl-C: the terminal signals the whole group
         expect(await run.waitForExit(STOP_MS)).toEqual({ code: 0, signal: null });
-        await expectNothingLeft(started, ports);
-        expect(run.output()).not.toMatch(STACK_FRAME);
+        await expectNothingLeft(run, started, ports);
+        const output = run.output();
+        expect(output).not.toMatch(STACK_FRAME);
+        // One Ctrl-C (which reaches npm run dev from the terminal and again from npm) is one
+        // stop: the bridge shuts down gracefully, once.
+        expect(output).not.toMatch(/SIG(INT|TERM) again/);
+        expect(output).not.toContain('second signal');
+        expect(output).toContain('"msg":"stopped"');
       } finally {
         killLeftovers(run, started, checkout, ports);
       }
@@ -335,13 +376,13 @@ describe('npm run dev', () => {
     async () => {
       const since = Date.now();
       const run = startDev(checkout, newcomerEnv(ports));
-      let started: ProcessInfo[] = [];
+      let started: Started | undefined;
       try {
         await run.waitForOutput(/^Ctrl-C stops/m, SECOND_RUN_MS);
         const printed = expectSampleRecord(run.output());
         // the same deterministic event id as the first run's, but this run's record
-        if (firstOffsetOutput !== '') {
-          expect(printed.eventId).toBe(printedRecord(firstOffsetOutput).eventId);
+        if (firstRunOutput !== '') {
+          expect(printed.eventId).toBe(printedRecord(firstRunOutput).eventId);
         }
         expect(Date.parse(String(printed.record.value.receivedAt))).toBeGreaterThanOrEqual(
           since - 1000,
@@ -350,7 +391,8 @@ describe('npm run dev', () => {
         started = startedProcesses(run, checkout);
         run.child.kill('SIGTERM'); // to npm alone, as a process manager would
         expect(await run.waitForExit(STOP_MS)).toEqual({ code: 0, signal: null });
-        await expectNothingLeft(started, ports);
+        await expectNothingLeft(run, started, ports);
+        expect(run.output()).toContain('"msg":"stopped"');
       } finally {
         killLeftovers(run, started, checkout, ports);
       }
