@@ -47,8 +47,8 @@ class Stopping extends Error {}
 
 interface Bridge {
   child: ChildProcess;
-  exited: Promise<number | null>;
-  exitCode(): number | null | undefined;
+  exited: Promise<void>;
+  running(): boolean;
 }
 
 /** What this run started, so that every way out can stop exactly that. */
@@ -67,13 +67,20 @@ function stopEverything(code: 0 | 1): Promise<void> {
   stopping ??= (async () => {
     let exitCode: number = code;
     const bridge = started.bridge;
-    if (bridge !== undefined && bridge.exitCode() === undefined) {
+    if (bridge?.running()) {
       bridge.child.kill('SIGTERM');
       const timer = setTimeout(() => {
         console.error(`the bridge did not stop within ${BRIDGE_STOP_MS} ms: SIGKILL`);
         bridge.child.kill('SIGKILL');
       }, BRIDGE_STOP_MS);
-      await bridge.exited;
+      await within(bridge.exited, BRIDGE_STOP_MS + 5000, 'not even after SIGKILL').catch(
+        (error: unknown) => {
+          console.error(
+            `npm run dev: the bridge (pid ${bridge.child.pid}) did not exit: ${firstLine(error)}`,
+          );
+          exitCode = 1;
+        },
+      );
       clearTimeout(timer);
     }
     if (started.kafka !== undefined) {
@@ -110,7 +117,7 @@ function onSignal(signal: NodeJS.Signals): void {
     const again = bridge === undefined ? '' : ' (again: kill the bridge at once)';
     console.log(`\n${signal}: stopping what npm run dev started${again}`);
     void stopEverything(0);
-  } else if (!killedBridge && bridge !== undefined && bridge.exitCode() === undefined) {
+  } else if (!killedBridge && bridge?.running()) {
     killedBridge = true;
     console.log(`${signal} again: killing the bridge (SIGKILL); Kafka still stops cleanly`);
     bridge.child.kill('SIGKILL');
@@ -191,7 +198,8 @@ function startBridge(brokers: string): Bridge {
       TENCENT_CALLBACK_TOKEN: TOKEN,
       KAFKA_BROKERS: brokers,
       KAFKA_TOPIC: TOPIC,
-      // A new broker has no topics yet; with creation off the bridge refuses to start.
+      // A new broker has no topics yet; the bridge creates them only when told (in production
+      // they are created on purpose, with their own settings).
       KAFKA_CREATE_TOPICS_ENABLED: 'true',
       PORT,
       ADMIN_PORT,
@@ -199,20 +207,18 @@ function startBridge(brokers: string): Bridge {
       ADMIN_HOST: '127.0.0.1',
     },
   });
-  let code: number | null | undefined;
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (exitCode, signal) => {
-      code = exitCode ?? (signal === null ? null : -1);
-      resolve(exitCode);
+  let running = true;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      running = false;
+      resolve();
+      fail(new DevError(`the bridge exited (${signal ?? `code ${code}`}); its log is above`));
     }),
   );
   child.once('error', (error) =>
     fail(new DevError(`could not start the bridge: ${error.message}`)),
   );
-  void exited.then((exitCode) => {
-    fail(new DevError(`the bridge exited (code ${exitCode}); its log is above`));
-  });
-  return { child, exited, exitCode: () => code };
+  return { child, exited, running: () => running };
 }
 
 /** Until /readyz says the bridge accepts callbacks and is connected to Kafka. */
@@ -222,7 +228,7 @@ async function waitUntilConnected(bridge: Bridge): Promise<void> {
   let last = 'no answer';
   while (Date.now() < deadline) {
     checkNotStopping();
-    if (bridge.exitCode() !== undefined) throw new Stopping(); // reported by its exit handler
+    if (!bridge.running()) throw new Stopping(); // reported by its exit handler
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
       const body = (await response.json()) as { checks?: { kafka?: boolean } };
