@@ -201,6 +201,19 @@ write_props() {
   mv "$PROPS.tmp" "$PROPS"
 }
 
+# `start` interrupted once it has launched the broker: stop that broker (even when it is already
+# up: the caller, interrupted too, never learns of it) and exit. The launch is the only background
+# job of this script, so $! is the broker even before the pid file is written.
+start_interrupted() { # exit_code
+  local launched="${!:-}"
+  if [ -n "$launched" ]; then
+    log "interrupted: stopping the broker this start launched (pid $launched)"
+    echo "$launched" >"$PIDFILE"
+    cmd_stop
+  fi
+  exit "$1"
+}
+
 cmd_start() {
   lock_run_dir
   local pid
@@ -265,7 +278,10 @@ cmd_start() {
   local t0
   t0="$(now_ms)"
   # own session, no terminal, stdout/stderr to the log file: the caller (e.g. execFile) returns
-  # as soon as this script exits, and the broker does not get the caller's Ctrl-C.
+  # as soon as this script exits, and the broker does not get the caller's Ctrl-C. That Ctrl-C
+  # (or a SIGTERM) reaches this script: from here until it returns, the broker is stopped then.
+  trap 'start_interrupted 130' INT
+  trap 'start_interrupted 143' TERM
   setsid java "${JAVA_OPTS[@]}" "${cds[@]}" "$MARK" -cp "$cp" kafka.Kafka "$PROPS" \
     </dev/null >>"$OUT" 2>&1 9>&- &
   pid=$!
@@ -395,6 +411,11 @@ cmd_logs() {
   if [ "${1:-}" = -f ]; then exec tail -n "${KAFKA_LOG_LINES:-200}" -F "$OUT"; fi
   tail -n "${KAFKA_LOG_LINES:-200}" "$OUT"
 }
+
+# Stopping is bounded (KAFKA_STOP_TIMEOUT, then SIGKILL) and must finish: a Ctrl-C meant for the
+# caller (say, a second one to npm run dev while it stops Kafka) reaches this script too, and would
+# otherwise leave the broker running, or stopped without its pid file and leases cleaned up.
+case "${1:-}" in stop | kill | reset | release) trap '' INT ;; esac
 
 case "${1:-}" in
 fetch) cmd_fetch ;;

@@ -1,7 +1,7 @@
 /**
  * A real Kafka broker for tests: a private one driven by scripts/kafka-local.sh (Maven Central
  * jars, no Docker), or whatever resolveKafka() finds (KAFKA_BROKERS, a Docker engine, or the
- * local script). Plus small kafkajs helpers: createTopic, consumeAll, waitForBroker.
+ * local script). Plus small kafkajs helpers: createTopic, consumeAll, waitForRecord, waitForBroker.
  * See docs/kafka-local.md.
  */
 import { execFile } from 'node:child_process';
@@ -10,7 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import type { Admin, Consumer, IHeaders } from 'kafkajs';
+import type { Admin, Consumer, IHeaders, KafkaMessage } from 'kafkajs';
 import { waitForLeaders } from '../../src/kafka/topics';
 
 // kafkajs prints a partitioner notice on every producer unless told not to.
@@ -239,6 +239,16 @@ function headersToRecord(headers: IHeaders | undefined): Record<string, string> 
   return out;
 }
 
+function consumed(partition: number, message: KafkaMessage): ConsumedMessage {
+  return {
+    key: message.key === null ? null : message.key.toString('utf8'),
+    value: message.value ?? Buffer.alloc(0),
+    headers: headersToRecord(message.headers),
+    partition,
+    offset: message.offset,
+  };
+}
+
 function byPartitionThenOffset(a: ConsumedMessage, b: ConsumedMessage): number {
   if (a.partition !== b.partition) return a.partition - b.partition;
   const diff = BigInt(a.offset) - BigInt(b.offset);
@@ -278,13 +288,7 @@ export async function consumeAll(
     await consumer.run({
       // eslint-disable-next-line @typescript-eslint/require-await
       eachMessage: async ({ partition, message }) => {
-        messages.push({
-          key: message.key === null ? null : message.key.toString('utf8'),
-          value: message.value ?? Buffer.alloc(0),
-          headers: headersToRecord(message.headers),
-          partition,
-          offset: message.offset,
-        });
+        messages.push(consumed(partition, message));
         if (messages.length >= opts.expected) done();
       },
     });
@@ -302,6 +306,85 @@ export async function consumeAll(
     await consumer.disconnect().catch(() => undefined);
   }
   return [...messages].sort(byPartitionThenOffset);
+}
+
+/**
+ * Reads `topic` with a fresh consumer group until a record `matches`, and returns it: the way to
+ * find one record by its content (e.g. its `ce_id` header) rather than by position. Partitions are
+ * read from `from` (partition → offset, e.g. their ends before the record was sent), else from
+ * the beginning. A new broker may still be creating the topic's metadata or the group's
+ * coordinator: retriable errors are retried until `timeoutMs`; then, or when the consumer crashes
+ * for good, it rejects with one line.
+ */
+export async function waitForRecord(
+  brokers: string,
+  topic: string,
+  opts: {
+    matches: (message: ConsumedMessage) => boolean;
+    from?: ReadonlyMap<number, string>;
+    timeoutMs: number;
+    clientId?: string;
+  },
+): Promise<ConsumedMessage> {
+  const deadline = Date.now() + opts.timeoutMs;
+  const groupId = `wait-for-record-${topic}-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  const consumer: Consumer = createKafkaClient(
+    brokers,
+    opts.clientId ?? 'wait-for-record',
+  ).consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1000, maxWaitTimeInMs: 250 });
+  let lastError: unknown;
+  let found: (message: ConsumedMessage) => void = () => undefined;
+  let crashed: (error: unknown) => void = () => undefined;
+  const outcome = new Promise<ConsumedMessage>((resolve, reject) => {
+    found = resolve;
+    crashed = reject;
+  });
+  outcome.catch(() => undefined); // a crash before read() returns it is not an unhandled rejection
+  consumer.on(consumer.events.CRASH, (event) => {
+    lastError = event.payload.error;
+    if (!event.payload.restart) crashed(event.payload.error);
+  });
+  const read = async (): Promise<ConsumedMessage> => {
+    await consumer.connect();
+    // subscribe fetches the topic's metadata once and does not retry UNKNOWN_TOPIC_OR_PARTITION
+    for (;;) {
+      try {
+        await consumer.subscribe({ topic, fromBeginning: true });
+        break;
+      } catch (error) {
+        lastError = error;
+        if (!isRetriable(error) || Date.now() >= deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+    await consumer.run({
+      // eslint-disable-next-line @typescript-eslint/require-await
+      eachMessage: async ({ partition, message }) => {
+        const start = opts.from?.get(partition);
+        if (start !== undefined && BigInt(message.offset) < BigInt(start)) return;
+        const candidate = consumed(partition, message);
+        if (opts.matches(candidate)) found(candidate);
+      },
+    });
+    return outcome;
+  };
+  try {
+    return await withTimeout(
+      read(),
+      Math.max(0, deadline - Date.now()),
+      () =>
+        `no matching record on ${topic} within ${opts.timeoutMs} ms` +
+        (lastError === undefined ? '' : ` (last Kafka error: ${errorMessage(lastError)})`),
+    );
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+  }
+}
+
+function isRetriable(error: unknown): boolean {
+  return (
+    typeof error === 'object' && error !== null && 'retriable' in error && error.retriable === true
+  );
 }
 
 /** `count` TCP ports on 127.0.0.1 that are free right now (the OS picks them). */

@@ -1,20 +1,25 @@
 /**
  * Proves the Kafka test harness against a real broker: kafkajs and kcat (librdkafka) see the same
- * records, and a private broker keeps its data across SIGKILL + restart and survives pause/resume.
+ * records, waitForRecord finds one record by its id, a private broker keeps its data across
+ * SIGKILL + restart and survives pause/resume, and an interrupted start leaves no broker behind.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import {
+  KAFKA_LOCAL_SCRIPT,
   consumeAll,
   createKafkaClient,
   createTopic,
   findFreePorts,
   startLocalBroker,
+  waitForRecord,
 } from '../helpers/kafka-broker';
+import { canBind, processInfo, stillAlive } from '../helpers/process-tree';
 import type { ConsumedMessage, LocalBroker } from '../helpers/kafka-broker';
 
 type Row = {
@@ -138,6 +143,103 @@ describe('Kafka test harness', () => {
       expect(offsets).toEqual(offsets.map((_, i) => i));
     }
   }, 90_000);
+
+  it('waitForRecord finds a record by its id, from given offsets, also when it arrives later', async () => {
+    const brokers = sharedBrokers();
+    const topic = uniqueTopic('find');
+    await createTopic(brokers, topic, 2);
+    // A reused broker may hold a record with the same (deterministic) id from an earlier run.
+    await produceIdempotent(brokers, topic, [
+      { key: 'room', value: 'earlier run', headers: { ce_id: 'same-id' } },
+      { key: 'other', value: 'another event', headers: { ce_id: 'other-id' } },
+    ]);
+    const admin = createKafkaClient(brokers, 'harness-offsets').admin();
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+    const from = new Map(ends.map((o) => [o.partition, o.high]));
+
+    const found = waitForRecord(brokers, topic, {
+      matches: (m) => m.headers.ce_id === 'same-id',
+      from,
+      timeoutMs: 30_000,
+    });
+    // Sent once the reader is on its way, as a spooled event is when the drainer gets to it.
+    await produceIdempotent(brokers, topic, [
+      { key: 'other', value: 'another event', headers: { ce_id: 'other-id' } },
+      { key: 'room', value: 'this run', headers: { ce_id: 'same-id' } },
+    ]);
+    const record = await found;
+    expect(record.value.toString()).toBe('this run');
+    expect(BigInt(record.offset)).toBeGreaterThanOrEqual(BigInt(from.get(record.partition)!));
+  }, 90_000);
+
+  it('waitForRecord gives up after its timeout, with one line naming the topic', async () => {
+    const brokers = sharedBrokers();
+    const topic = uniqueTopic('find-none');
+    await createTopic(brokers, topic, 1);
+    await produceIdempotent(brokers, topic, [{ key: 'k', value: 'v', headers: { ce_id: 'x' } }]);
+    const since = Date.now();
+    const error = await waitForRecord(brokers, topic, {
+      matches: (m) => m.headers.ce_id === 'never-sent',
+      timeoutMs: 5000,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(
+      new RegExp(`^no matching record on ${topic} within 5000 ms[^\\n]*$`),
+    );
+    expect(Date.now() - since).toBeLessThan(15_000); // bounded (plus the consumer's disconnect)
+  }, 60_000);
+
+  it('an interrupted start stops the broker it launched', async () => {
+    const runDir = await mkdtemp(path.join(os.tmpdir(), 'kafka-interrupted-'));
+    const [port, controllerPort] = await findFreePorts(2);
+    if (port === undefined || controllerPort === undefined) throw new Error('no free ports');
+    const env = {
+      ...process.env,
+      KAFKA_RUN_DIR: runDir,
+      KAFKA_PORT: String(port),
+      KAFKA_CONTROLLER_PORT: String(controllerPort),
+    };
+    // its own process group, as under a terminal (whose Ctrl-C goes to the whole group)
+    const start = spawn('bash', [KAFKA_LOCAL_SCRIPT, 'start'], {
+      env,
+      stdio: 'ignore',
+      detached: true,
+    });
+    const exited = new Promise<number | null>((resolve) => start.once('exit', resolve));
+    const pidFile = path.join(runDir, 'kafka.pid');
+    try {
+      // The broker is launched (its pid written) before start waits for it to come up; a Ctrl-C
+      // reaches the script (and whatever it runs at that moment), not the broker (its own
+      // session).
+      const deadline = Date.now() + 60_000;
+      while (!existsSync(pidFile) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(existsSync(pidFile)).toBe(true);
+      const broker = processInfo(Number(readFileSync(pidFile, 'utf8').trim()));
+      expect(broker?.cmdline).toContain(`-Dkafka.local.runDir=${runDir}`);
+      process.kill(-start.pid!, 'SIGINT'); // Ctrl-C
+      const code = await Promise.race([
+        exited,
+        new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 60_000)),
+      ]);
+      expect(code).toBe(130);
+      expect(stillAlive(broker!)).toBe(false);
+      expect(existsSync(pidFile)).toBe(false);
+      expect(await canBind(port)).toBe(true);
+      expect(await canBind(controllerPort)).toBe(true);
+    } finally {
+      start.kill('SIGKILL'); // if it is still running (a failed expectation above)
+      await new Promise<void>((resolve) =>
+        execFile('bash', [KAFKA_LOCAL_SCRIPT, 'kill'], { env }, () => resolve()),
+      );
+      await rm(runDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('a private broker keeps its records across kill + start and survives pause/resume', async () => {
     const runDir = await mkdtemp(path.join(os.tmpdir(), 'kafka-private-'));
