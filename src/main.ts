@@ -3,6 +3,7 @@ import { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { createBridge } from './app';
 import { ConfigError, loadConfig, resolveApps } from './config/load';
+import { configuredTopics } from './config/topics';
 import {
   createKafkajsPublisher,
   kafkaClientConfig,
@@ -102,7 +103,7 @@ async function main(): Promise<void> {
   if (config.kafka.createTopics.enabled) {
     await ensureTopics({
       kafka,
-      topics: [config.kafka.topic, config.kafka.quarantineTopic],
+      topics: configuredTopics(config.kafka),
       partitions: config.kafka.createTopics.partitions,
       replicationFactor: config.kafka.createTopics.replicationFactor,
       logger,

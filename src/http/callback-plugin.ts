@@ -7,7 +7,8 @@ import { perLabelValue } from '../metrics';
 import type { CallbackReceiver, CallbackResult } from '../pipeline/receive-callback';
 import type { RequestVerifier, VerifiedRequest } from '../pipeline/verify-request';
 import { accessLogger } from '../logger';
-import { OK_BODY, commandLabel, failBody } from '../tencent/protocol';
+import { commandLabel } from '../pipeline/command-table';
+import { OK_BODY, failBody } from '../tencent/protocol';
 import type { QueryParams } from '../tencent/query';
 import { readBody } from './read-body';
 import type { Rejection } from './respond';
@@ -46,6 +47,8 @@ export const callbackPlugin: Plugin<CallbackPluginOptions> = {
     const access = accessLogger(logger);
     const received = perLabelValue((command) => metrics.callbacksReceived.labels({ command }));
     const durationOk = metrics.requestDuration.labels({ outcome: 'ok' });
+    const answered = (command: string, verdict: string) =>
+      metrics.beforeCallbacksAnswered.labels({ command, verdict });
     const durationRejected = metrics.requestDuration.labels({ outcome: 'rejected' });
 
     server.auth.scheme(STRATEGY, () => ({
@@ -92,8 +95,10 @@ export const callbackPlugin: Plugin<CallbackPluginOptions> = {
         );
         request.app.result = result;
         if (result.outcome === 'ignored') metrics.callbacksIgnored.inc({ reason: result.reason });
-        const response = h.response(OK_BODY).type('application/json');
-        if (result.outcome !== 'ignored') response.header('x-event-id', result.eventId);
+        const verdict = result.outcome === 'ignored' ? undefined : result.verdict;
+        if (verdict) answered(request.app.verified!.query.command, verdict.name).inc();
+        const response = h.response(verdict?.body ?? OK_BODY).type('application/json');
+        if ('eventId' in result) response.header('x-event-id', result.eventId);
         return response;
       },
     });
@@ -136,9 +141,9 @@ export const callbackPlugin: Plugin<CallbackPluginOptions> = {
           command: verified?.query.command,
           status: rejection?.status ?? 200,
           outcome: rejection ? 'rejected' : result?.outcome,
-          reason: rejection?.reason ?? (result?.outcome === 'ignored' ? result.reason : undefined),
-          eventId:
-            result !== undefined && result.outcome !== 'ignored' ? result.eventId : undefined,
+          reason: rejection?.reason ?? (result && 'reason' in result ? result.reason : undefined),
+          verdict: result && 'verdict' in result ? result.verdict?.name : undefined,
+          eventId: result && 'eventId' in result ? result.eventId : undefined,
           ms: Math.round(seconds * 1000),
         },
         'callback',
