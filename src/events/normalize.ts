@@ -29,9 +29,16 @@ export interface EventData extends EventTail<string> {
   sdkAppId: string;
 }
 
-/** An id as a string, digit for digit (large numbers arrive as strings from the JSON parser). */
+/**
+ * An id as a string, digit for digit (numbers beyond 2^53 arrive as digit strings from the JSON
+ * parser, smaller ones are written out here); `null` when absent or empty ("nobody").
+ */
 export const idText = (value: string | number | undefined): string | null =>
-  value === undefined ? null : String(value);
+  value === undefined || value === '' ? null : String(value);
+
+/** A list of ids as strings; `null` when absent. */
+export const idList = (values: readonly (string | number)[] | undefined): string[] | null =>
+  values === undefined ? null : values.map(String);
 
 export const orNull = <T>(value: T | undefined): T | null => (value === undefined ? null : value);
 
@@ -44,14 +51,32 @@ export const isoMillis = (ms: number | undefined): string | null =>
   ms === undefined ? null : isoTime(ms);
 
 /** The fields of `source` that are not in `known`, exactly as sent (the `extensions` of v1). */
-export function unknownFields(
-  source: object | undefined,
-  known: ReadonlySet<string>,
-): Record<string, unknown> {
-  const rest: Record<string, unknown> = {};
+export function unknownFields(source: object | undefined, known: ReadonlySet<string>): Extensions {
+  const rest: Extensions = {};
   if (source === undefined) return rest;
   for (const [key, value] of Object.entries(source)) if (!known.has(key)) rest[key] = value;
   return rest;
+}
+
+/** Unknown fields of a Tencent object, kept in the v1 object that mirrors it. */
+export type Extensions = Record<string, unknown>;
+
+/** A Tencent object as a v1 object: `map` names the known fields, the rest go to `extensions`. */
+export function objectOf<T extends object, R>(
+  item: T,
+  known: ReadonlySet<string>,
+  map: (item: T) => R,
+): R & { extensions: Extensions } {
+  return { ...map(item), extensions: unknownFields(item, known) };
+}
+
+/** A list of Tencent objects as v1 objects ({@link objectOf}); `null` when the list is absent. */
+export function objectList<T extends object, R>(
+  list: readonly T[] | undefined,
+  known: ReadonlySet<string>,
+  map: (item: T) => R,
+): (R & { extensions: Extensions })[] | null {
+  return list === undefined ? null : list.map((item) => objectOf(item, known, map));
 }
 
 /** One input that may give an event its time: where it was (for `eventTimeSource`), its unit. */

@@ -153,10 +153,3 @@ export function beforeCommand<C, D extends EventData>(row: BeforeRow<C, D>): Com
     },
   };
 }
-
-/** Room events: one room's life stays in order on one partition. */
-export const byRoom: Keying<EventData & { roomId: string }> = {
-  doc: '<SdkAppid>:<RoomId>',
-  key: (data) => `${data.sdkAppId}:${data.roomId}`,
-  subject: (data) => data.roomId,
-};

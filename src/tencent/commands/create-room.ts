@@ -1,6 +1,26 @@
 import Joi from 'joi';
-import { count, epochMs, epochS, id, list, open, text } from './fields';
+import { epochMs, id, open } from './fields';
+import type { RoomInfoFields } from './room-info';
+import { ROOM_INFO_FIELDS } from './room-info';
 import { createValidator } from './validator';
+
+/** The `RoomInfo` fields of the create-room page; others Tencent sends go to extensions. */
+const CREATE_ROOM_FIELDS = [
+  'RoomName',
+  'RoomType',
+  'Owner_Account',
+  'MaxMemberCount',
+  'IsMessageDisabled',
+  'CustomInfo',
+  'IsSeatEnabled',
+  'MaxSeatCount',
+  'TakeSeatMode',
+  'CreateTime',
+  'IsPublicVisible',
+  'CoverURL',
+  'Category',
+  'EventTime',
+] as const;
 
 /**
  * `Live.CallbackAfterCreateRoom` as Tencent sends it (https://trtc.io/document/64422). Only
@@ -11,26 +31,15 @@ export interface CreateRoomCallback {
   CallbackCommand: string;
   Operator_Account?: string | number;
   EventTime?: number;
-  RoomInfo: {
+  RoomInfo: Pick<RoomInfoFields, (typeof CREATE_ROOM_FIELDS)[number]> & {
     RoomId: string;
-    RoomName?: string;
-    RoomType?: string;
-    Owner_Account?: string | number;
-    MaxMemberCount?: number;
-    IsMessageDisabled?: boolean;
-    CustomInfo?: string;
-    IsSeatEnabled?: boolean;
-    MaxSeatCount?: number;
-    TakeSeatMode?: string;
-    CreateTime?: number;
-    IsPublicVisible?: boolean;
-    CoverURL?: string;
-    Category?: number[];
-    EventTime?: number;
     [unknown: string]: unknown;
   };
   [unknown: string]: unknown;
 }
+
+const pick = <T extends object, K extends keyof T>(source: T, keys: readonly K[]): Pick<T, K> =>
+  Object.fromEntries(keys.map((key) => [key, source[key]])) as Pick<T, K>;
 
 export const createRoomSchema = Joi.object<CreateRoomCallback>({
   CallbackCommand: Joi.string().required(),
@@ -38,20 +47,7 @@ export const createRoomSchema = Joi.object<CreateRoomCallback>({
   EventTime: epochMs,
   RoomInfo: open({
     RoomId: Joi.string().min(1).max(256).required(),
-    RoomName: text(1024),
-    RoomType: text(64),
-    Owner_Account: id,
-    MaxMemberCount: count,
-    IsMessageDisabled: Joi.boolean(),
-    CustomInfo: text(16384),
-    IsSeatEnabled: Joi.boolean(),
-    MaxSeatCount: count,
-    TakeSeatMode: text(64),
-    CreateTime: epochS,
-    IsPublicVisible: Joi.boolean(),
-    CoverURL: text(4096),
-    Category: list(Joi.number().integer(), 1024),
-    EventTime: epochMs,
+    ...pick(ROOM_INFO_FIELDS, CREATE_ROOM_FIELDS),
   }).required(),
 }).unknown(true);
 

@@ -20,6 +20,15 @@ export const MAX_EPOCH_S = Math.floor(MAX_EPOCH_MS / 1000);
  */
 export const id = Joi.alternatives().try(Joi.string().max(256), Joi.number().integer());
 
+/**
+ * An optional account field: like {@link id}, and the empty string is accepted too (it means
+ * "nobody", e.g. an empty seat; normalized to `null`).
+ */
+export const account = Joi.alternatives().try(
+  Joi.string().allow('').max(256),
+  Joi.number().integer(),
+);
+
 /** Unix milliseconds (`EventTime`): an integer, or a numeric string (converted by joi). */
 export const epochMs = Joi.number().integer().min(0).max(MAX_EPOCH_MS);
 /** Unix seconds (`CreateTime`, `StartTime`, gift `Time`): an integer or a numeric string. */
@@ -43,3 +52,16 @@ export const open = <T = unknown>(keys: Joi.PartialSchemaMap<T>) =>
 
 /** An object passed through as Tencent sent it (message content, recording payload). */
 export const anyObject = Joi.object().unknown(true);
+
+/** Every callback body: its command, `EventTime` (ms, optional), and any key we do not know. */
+export interface TencentCallback {
+  CallbackCommand: string;
+  EventTime?: number;
+  [unknown: string]: unknown;
+}
+
+/** The schema of a callback body: `CallbackCommand`, `EventTime` and the command's own keys. */
+export const callback = <T extends TencentCallback>(keys: Joi.PartialSchemaMap<T>) =>
+  Joi.object<T>({ CallbackCommand: Joi.string().required(), EventTime: epochMs, ...keys }).unknown(
+    true,
+  );
