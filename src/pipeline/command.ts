@@ -60,6 +60,8 @@ export interface Command {
   readonly entity: string;
   readonly keyDoc: string;
   readonly docUrl: string;
+  /** The body's joi schema (what `validate` applies). */
+  readonly schema: Joi.Schema;
   /** Before-callbacks only: verdict name → `ErrorCode`. */
   readonly verdicts: Readonly<Record<string, number>> | undefined;
   /** Checks a parsed body: the value to build the event from, or joi's first complaint. */
@@ -110,6 +112,7 @@ function common<C, D extends EventData>(row: Row<C, D>) {
     entity: entityOf(row.type),
     keyDoc: row.keying.doc,
     docUrl: row.docUrl,
+    schema: row.schema,
     validate: createValidator(row.schema),
   };
 }
