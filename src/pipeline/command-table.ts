@@ -68,6 +68,7 @@ import { afterCommand, beforeCommand } from './command';
 /** Room events: one room's life stays in order on one partition. */
 const byRoom: Keying<EventData & { roomId: string }> = {
   doc: '<SdkAppid>:<RoomId>',
+  subjectDoc: 'RoomId',
   key: (data) => `${data.sdkAppId}:${data.roomId}`,
   subject: (data) => data.roomId,
 };
@@ -75,6 +76,7 @@ const byRoom: Keying<EventData & { roomId: string }> = {
 /** Room messages: `GroupId` is the Live room's id, so they share its room's partition. */
 const byGroup: Keying<EventData & { groupId: string }> = {
   doc: '<SdkAppid>:<GroupId>',
+  subjectDoc: 'GroupId',
   key: (data) => `${data.sdkAppId}:${data.groupId}`,
   subject: (data) => data.groupId,
 };
@@ -89,6 +91,7 @@ const byBattle = <D extends EventData & { battleId: string }>(
   fromRoom: (data: D) => string,
 ): Keying<D> => ({
   doc: `<SdkAppid>:<${doc}>`,
+  subjectDoc: 'BattleId',
   key: (data) => `${data.sdkAppId}:${fromRoom(data)}`,
   subject: (data) => data.battleId,
 });
@@ -100,6 +103,7 @@ const fromRoomInfo = (data: BattleStartedV1 | BattleEndedV1) => data.fromRoomInf
  */
 const byFollower: Keying<EventData & { fromAccount: string }> = {
   doc: '<SdkAppid>:user:<From_Account>',
+  subjectDoc: 'From_Account',
   key: (data) => `${data.sdkAppId}:user:${data.fromAccount}`,
   subject: (data) => data.fromAccount,
 };
@@ -107,6 +111,7 @@ const byFollower: Keying<EventData & { fromAccount: string }> = {
 /** App-wide events (the room quota): one partition per app. Subject: the app. */
 const byApp: Keying<EventData> = {
   doc: '<SdkAppid>',
+  subjectDoc: 'SdkAppid',
   key: (data) => data.sdkAppId,
   subject: (data) => data.sdkAppId,
 };

@@ -10,6 +10,8 @@ import { createValidator } from '../tencent/commands/validator';
 export interface Keying<D> {
   /** How the key is made, for the docs, e.g. `<SdkAppid>:<RoomId>`. */
   doc: string;
+  /** The Tencent field that is the subject, for the docs, e.g. `RoomId`. */
+  subjectDoc: string;
   key(data: D): string;
   subject(data: D): string;
 }
@@ -59,6 +61,7 @@ export interface Command {
   /** The `<entity>` part of the type: what `kafka.topicByEntity` routes by. */
   readonly entity: string;
   readonly keyDoc: string;
+  readonly subjectDoc: string;
   readonly docUrl: string;
   /** The body's joi schema (what `validate` applies). */
   readonly schema: Joi.Schema;
@@ -111,6 +114,7 @@ function common<C, D extends EventData>(row: Row<C, D>) {
     type: row.type,
     entity: entityOf(row.type),
     keyDoc: row.keying.doc,
+    subjectDoc: row.keying.subjectDoc,
     docUrl: row.docUrl,
     schema: row.schema,
     validate: createValidator(row.schema),
