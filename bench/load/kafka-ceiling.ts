@@ -62,7 +62,7 @@ function buildRecords(topic: string, count: number, dataSchemaBaseUrl: string): 
   const records: KafkaRecord[] = [];
   const receivedAtMs = Date.now();
   for (let i = 0; i < count; i++) {
-    const body = Buffer.from(payload.body(`kafka-ceiling-${i}`));
+    const body = Buffer.from(payload.next(`kafka-ceiling-${i}`).body);
     const parsed = parseJsonBody(body);
     const validation = createRoom.validate(parsed);
     if (validation.error !== undefined) throw new Error(validation.error);
