@@ -5,6 +5,7 @@ import { namedKeys } from '../tencent/commands/validator';
 import { deterministicId } from './cloudevents';
 import type { EventTail, ReceiptMetadata } from './normalize';
 import { eventTail, idText, isoSeconds, orNull, unknownFields } from './normalize';
+import type { RoomInfoV1 } from './room-info';
 
 /** CloudEvents `type` of a created room, major version 1. A breaking change is a new `.v2`. */
 export const ROOM_CREATED_V1 = 'com.tencentcloud.live.room.created.v1';
@@ -19,23 +20,13 @@ export type EventTimeSource =
  * metadata and every field we do not know under `extensions`. JSON Schema:
  * schemas/com.tencentcloud.live.room.created.v1.json.
  */
-export interface RoomCreatedV1 extends EventTail<EventTimeSource> {
+export interface RoomCreatedV1
+  extends
+    Omit<RoomInfoV1, 'activityStatus' | 'viewCount' | 'backgroundUrl' | 'isUnlimitedRoomEnabled'>,
+    EventTail<EventTimeSource> {
   sdkAppId: string;
   roomId: string;
-  roomName: string | null;
-  roomType: string | null;
-  ownerAccount: string | null;
   operatorAccount: string | null;
-  maxMemberCount: number | null;
-  isMessageDisabled: boolean | null;
-  customInfo: string | null;
-  isSeatEnabled: boolean | null;
-  maxSeatCount: number | null;
-  takeSeatMode: string | null;
-  createTime: string | null;
-  isPublicVisible: boolean | null;
-  coverUrl: string | null;
-  category: number[] | null;
   extensions: { callback: Record<string, unknown>; roomInfo: Record<string, unknown> };
 }
 

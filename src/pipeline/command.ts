@@ -68,7 +68,7 @@ export interface Command {
   /** Before-callbacks only: verdict name → `ErrorCode`. */
   readonly verdicts: Readonly<Record<string, number>> | undefined;
   /** Checks a parsed body: the value to build the event from, or joi's first complaint. */
-  validate(parsed: object): Validation<unknown>;
+  readonly validate: (parsed: object) => Validation<unknown>;
   /**
    * Builds the event from a value `validate` returned. `verdict` is the answer given to a
    * before-callback (it is part of the observation's data).

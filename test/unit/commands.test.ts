@@ -56,6 +56,19 @@ const tail = (eventTime: string, eventTimeSource: string) => ({
   ...RECEIPT,
 });
 
+/** The message of both room-message samples (before and after sending). */
+const MESSAGE = {
+  sdkAppId: '1400000001',
+  groupId: '@TGS#2J4SZEAEL',
+  type: 'Live',
+  fromAccount: 'jared',
+  operatorAccount: 'admin',
+  random: 123456,
+  msgId: '144115233406643804-1727580296-4026038328',
+  msgBody: [{ msgType: 'TIMTextElem', msgContent: { Text: 'red packet' }, extensions: {} }],
+  cloudCustomData: 'your cloud custom data',
+};
+
 /** What each vendor sample must become: the data, the key and the subject. */
 const SAMPLES: Record<string, { key: string; subject: string; data: Record<string, unknown> }> = {
   'Live.CallbackAfterDestroyRoom': {
@@ -284,15 +297,7 @@ const SAMPLES: Record<string, { key: string; subject: string; data: Record<strin
     key: '1400000001:@TGS#2J4SZEAEL',
     subject: '@TGS#2J4SZEAEL',
     data: {
-      sdkAppId: '1400000001',
-      groupId: '@TGS#2J4SZEAEL',
-      type: 'Live',
-      fromAccount: 'jared',
-      operatorAccount: 'admin',
-      random: 123456,
-      msgId: '144115233406643804-1727580296-4026038328',
-      msgBody: [{ msgType: 'TIMTextElem', msgContent: { Text: 'red packet' }, extensions: {} }],
-      cloudCustomData: 'your cloud custom data',
+      ...MESSAGE,
       msgSeq: 123,
       msgTime: '2017-03-28T07:30:22.000Z',
       // the sample's EventTime is the string "1670574414123"
@@ -367,15 +372,7 @@ const SAMPLES: Record<string, { key: string; subject: string; data: Record<strin
     key: '1400000001:@TGS#2J4SZEAEL',
     subject: '@TGS#2J4SZEAEL',
     data: {
-      sdkAppId: '1400000001',
-      groupId: '@TGS#2J4SZEAEL',
-      type: 'Live',
-      fromAccount: 'jared',
-      operatorAccount: 'admin',
-      random: 123456,
-      msgId: '144115233406643804-1727580296-4026038328',
-      msgBody: [{ msgType: 'TIMTextElem', msgContent: { Text: 'red packet' }, extensions: {} }],
-      cloudCustomData: 'your cloud custom data',
+      ...MESSAGE,
       verdict: 'allow',
       ...tail('2022-12-09T08:26:54.123Z', 'EventTime'),
       extensions: { callback: {} },

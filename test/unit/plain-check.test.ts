@@ -5,6 +5,7 @@ import { compilePlainCheck, createValidator } from '../../src/tencent/commands/v
 import { sampleText } from '../helpers/samples';
 import type { Random } from '../helpers/random';
 import { seededRandom } from '../helpers/random';
+import { expectLikeJoi } from '../helpers/like-joi';
 
 /**
  * The fast path derived from each command's joi schema may be narrower than joi, never wider:
@@ -78,41 +79,24 @@ function generate(node: Node, random: Random, wrong: number, depth = 0): unknown
   }
 }
 
-const joiAnswer = (schema: Joi.Schema, body: unknown) =>
-  schema.validate(body, { abortEarly: true, convert: true });
-
 describe.each(COMMAND_TABLE.map((row) => [row.commands[0]!, row] as const))(
   '%s: the plain check derived from its schema',
   (name, row) => {
     it('accepts only bodies joi accepts unchanged; the validator answers exactly like joi', () => {
       const random = seededRandom(name.length * 7919);
-      const plain = compilePlainCheck(row.schema);
       const description = row.schema.describe() as Node;
-      let fast = 0;
-      let refused = 0;
-      let converted = 0;
-      for (let i = 0; i < 3000; i++) {
-        const wrong = random.pick([0, 0, 0.03, 0.2]);
-        const body = generate(description, random, wrong) as Record<string, unknown>;
-        body.CallbackCommand = name;
-        const expected = joiAnswer(row.schema, structuredClone(body));
-        const got = row.validate(structuredClone(body));
-        if (plain(structuredClone(body))) {
-          fast++;
-          expect({ body, error: expected.error?.message }).toEqual({ body, error: undefined });
-          expect(expected.value).toEqual(body);
-        }
-        if (expected.error) {
-          refused++;
-          expect({ body, error: got.error }).toEqual({
-            body,
-            error: expected.error.details[0]?.message,
-          });
-        } else {
-          if (!plain(structuredClone(body))) converted++;
-          expect({ body, value: got.value }).toEqual({ body, value: expected.value as unknown });
-        }
-      }
+      const { fast, refused, converted } = expectLikeJoi({
+        schema: row.schema,
+        plain: compilePlainCheck(row.schema),
+        validate: row.validate,
+        generate: () => {
+          const wrong = random.pick([0, 0, 0.03, 0.2]);
+          const body = generate(description, random, wrong) as Record<string, unknown>;
+          body.CallbackCommand = name;
+          return body;
+        },
+        count: 3000,
+      });
       // the generator reaches all three kinds, so the assertions above are exercised
       expect(fast).toBeGreaterThan(500);
       expect(refused).toBeGreaterThan(100);
