@@ -137,14 +137,15 @@ export function createCallbackReceiver(options: ReceiverOptions): CallbackReceiv
     return route;
   }
 
-  function quarantineOf(
+  /** Makes a raw body durable in the quarantine topic, counted under its reason. */
+  async function keep(
     request: VerifiedRequest,
     body: Buffer,
     receivedAtMs: number,
     reason: string,
     detail: string,
-  ): KafkaRecord {
-    return quarantineRecord({
+  ): Promise<{ outcome: Delivery; eventId: string; eventType: string }> {
+    const record = quarantineRecord({
       topic: options.quarantineTopic,
       sdkAppId: request.query.sdkAppId,
       command: request.query.command,
@@ -153,13 +154,9 @@ export function createCallbackReceiver(options: ReceiverOptions): CallbackReceiv
       body,
       receivedAtMs,
     });
-  }
-
-  /** Makes a quarantine record durable and counts it. */
-  async function store(record: KafkaRecord, reason: string): Promise<Delivery> {
     const outcome = await deliverer.deliver(record);
     quarantined(reason).inc();
-    return outcome;
+    return { outcome, eventId: record.eventId, eventType: record.eventType };
   }
 
   /** Stores the raw body of a refused callback, durable like any event, then lets it fail. */
@@ -169,8 +166,7 @@ export function createCallbackReceiver(options: ReceiverOptions): CallbackReceiv
     receivedAtMs: number,
     rejection: CallbackRejectedError,
   ): Promise<never> {
-    const record = quarantineOf(request, body, receivedAtMs, rejection.reason, rejection.message);
-    await store(record, rejection.reason);
+    await keep(request, body, receivedAtMs, rejection.reason, rejection.message);
     throw rejection;
   }
 
@@ -214,16 +210,14 @@ export function createCallbackReceiver(options: ReceiverOptions): CallbackReceiv
         if (options.quarantineUnsupported === false) {
           return { outcome: 'ignored', reason: 'unsupported_command' };
         }
-        const record = quarantineOf(
+        const kept = await keep(
           request,
           body,
           receivedAtMs,
           'unsupported_command',
           'no event for this command',
         );
-        const outcome = await store(record, 'unsupported_command');
-        const { eventId, eventType } = record;
-        return { outcome, eventId, eventType, reason: 'unsupported_command' };
+        return { ...kept, reason: 'unsupported_command' };
       }
       const { verdict } = route;
       if (verdict !== undefined && options.publishBeforeEvents !== true) {
@@ -238,16 +232,8 @@ export function createCallbackReceiver(options: ReceiverOptions): CallbackReceiv
         );
         if (verdict === undefined) return refuse(request, body, receivedAtMs, rejection);
         // A before-callback keeps its verdict: our schema does not get to block a user action.
-        const record = quarantineOf(
-          request,
-          body,
-          receivedAtMs,
-          rejection.reason,
-          rejection.message,
-        );
-        const outcome = await store(record, rejection.reason);
-        const { eventId, eventType } = record;
-        return { outcome, eventId, eventType, reason: 'payload_invalid', verdict };
+        const kept = await keep(request, body, receivedAtMs, rejection.reason, rejection.message);
+        return { ...kept, reason: 'payload_invalid', verdict };
       }
       const meta: ReceiptMetadata = {
         sdkAppId: query.sdkAppId,
