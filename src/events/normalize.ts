@@ -40,6 +40,7 @@ export const idText = (value: string | number | undefined): string | null =>
 export const idList = (values: readonly (string | number)[] | undefined): string[] | null =>
   values === undefined ? null : values.map(String);
 
+/** A field Tencent may leave out: the value as sent, or `null` (every v1 field is present). */
 export const orNull = <T>(value: T | undefined): T | null => (value === undefined ? null : value);
 
 /** Unix seconds as RFC 3339 with milliseconds (`2023-12-26T11:25:22.000Z`). */

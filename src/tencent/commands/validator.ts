@@ -188,6 +188,7 @@ export function compilePlainCheck(schema: Joi.Schema): PlainCheck {
   return compileValue(schema.describe() as Description);
 }
 
+/** What a validator says of a body: the value to normalize, or joi's first complaint. */
 export type Validation<T> = { value: T; error?: undefined } | { value?: undefined; error: string };
 
 /**
