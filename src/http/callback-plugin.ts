@@ -47,8 +47,6 @@ export const callbackPlugin: Plugin<CallbackPluginOptions> = {
     const access = accessLogger(logger);
     const received = perLabelValue((command) => metrics.callbacksReceived.labels({ command }));
     const durationOk = metrics.requestDuration.labels({ outcome: 'ok' });
-    const answered = (command: string, verdict: string) =>
-      metrics.beforeCallbacksAnswered.labels({ command, verdict });
     const durationRejected = metrics.requestDuration.labels({ outcome: 'rejected' });
 
     server.auth.scheme(STRATEGY, () => ({
@@ -96,7 +94,10 @@ export const callbackPlugin: Plugin<CallbackPluginOptions> = {
         request.app.result = result;
         if (result.outcome === 'ignored') metrics.callbacksIgnored.inc({ reason: result.reason });
         const verdict = result.outcome === 'ignored' ? undefined : result.verdict;
-        if (verdict) answered(request.app.verified!.query.command, verdict.name).inc();
+        if (verdict) {
+          const { command } = request.app.verified!.query;
+          metrics.beforeCallbacksAnswered.inc({ command, verdict: verdict.name });
+        }
         const response = h.response(verdict?.body ?? OK_BODY).type('application/json');
         if ('eventId' in result) response.header('x-event-id', result.eventId);
         return response;
