@@ -48,9 +48,9 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
       labelNames: ['reason'] as const,
       registers,
     }),
-    beforeCallbacksAnswered: new Counter({
-      name: 'live_bridge_before_callbacks_answered_total',
-      help: 'Before-callbacks (a user action waits on them) answered, by command and configured verdict.',
+    beforeCallbacks: new Counter({
+      name: 'live_bridge_before_callbacks_total',
+      help: 'Before-callbacks (a user action waits on them) answered, by command and the verdict given.',
       labelNames: ['command', 'verdict'] as const,
       registers,
     }),

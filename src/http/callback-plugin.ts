@@ -96,7 +96,7 @@ export const callbackPlugin: Plugin<CallbackPluginOptions> = {
         const verdict = result.outcome === 'ignored' ? undefined : result.verdict;
         if (verdict) {
           const { command } = request.app.verified!.query;
-          metrics.beforeCallbacksAnswered.inc({ command, verdict: verdict.name });
+          metrics.beforeCallbacks.inc({ command, verdict: verdict.name });
         }
         const response = h.response(verdict?.body ?? OK_BODY).type('application/json');
         if ('eventId' in result) response.header('x-event-id', result.eventId);

@@ -143,12 +143,12 @@ describe('every Live callback through the built service, read back with kcat', (
       }
       expect(
         metrics.get(
-          'live_bridge_before_callbacks_answered_total{command="Live.CallbackBeforeSendGift",verdict="block"}',
+          'live_bridge_before_callbacks_total{command="Live.CallbackBeforeSendGift",verdict="block"}',
         ),
       ).toBe(1);
       expect(
         metrics.get(
-          'live_bridge_before_callbacks_answered_total{command="Group.CallbackBeforeSendMsg",verdict="allow"}',
+          'live_bridge_before_callbacks_total{command="Group.CallbackBeforeSendMsg",verdict="allow"}',
         ),
       ).toBe(1);
       expect(

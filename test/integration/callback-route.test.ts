@@ -160,7 +160,7 @@ describe('POST /webhooks/tencent/live', () => {
   it('answers a before-callback at once with its verdict, counted', async () => {
     const command = 'Live.CallbackBeforeSendGift';
     const answered = () =>
-      metricValue(t.registry, 'live_bridge_before_callbacks_answered_total', {
+      metricValue(t.registry, 'live_bridge_before_callbacks_total', {
         command,
         verdict: 'allow',
       });
