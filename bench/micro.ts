@@ -3,11 +3,15 @@
  * (a) a trivial hapi route like the HTTP ceiling's and (b) the bridge with a publisher that acks
  * at once (no Kafka). (b) − (a) is what the pipeline adds per request on the event loop. For
  * comparing code changes quickly; the real numbers are `npm run bench`'s.
- *   tsx bench/micro.ts [requests] [both|bridge|ceiling]
+ *   tsx bench/micro.ts [requests] [both|bridge|ceiling] [create-room|mixed]
  *   tsx bench/micro.ts [requests] alloc   bytes allocated per request by the bridge, by function
  *                                         (V8's sampling heap profiler, collected objects included)
+ *   tsx bench/micro.ts [bodies] validate  µs per body of each command's validator (the plain-body
+ *                                         check derived from its schema, joi otherwise) and of joi
+ *                                         alone, on its vendor sample
  */
 import type Hapi from '@hapi/hapi';
+import { readFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -16,7 +20,10 @@ import { loadConfig, resolveApps } from '../src/config/load';
 import type { EventPublisher } from '../src/kafka/publisher';
 import { createMetrics } from '../src/metrics';
 import { createLogger } from '../src/logger';
-import { BENCH_APP_ID, BENCH_TOKEN, createPayload } from './lib/payload';
+import { COMMAND_TABLE } from '../src/pipeline/command-table';
+import { parseJsonBody } from '../src/tencent/json';
+import type { PayloadKind } from './lib/payload';
+import { BENCH_APP_ID, BENCH_TOKEN, REPO_ROOT, createPayload } from './lib/payload';
 import { createCeilingServer } from './servers/http-ceiling';
 
 const instant: EventPublisher = {
@@ -55,18 +62,24 @@ async function bridge(): Promise<Hapi.Server> {
   return webhook;
 }
 
-async function run(server: Hapi.Server, count: number, label: string): Promise<number> {
-  const payload = createPayload();
+async function run(
+  server: Hapi.Server,
+  count: number,
+  label: string,
+  kind: PayloadKind = 'create-room',
+): Promise<number> {
+  const payload = createPayload({ kind });
   const started = process.hrtime.bigint();
   const concurrency = 50;
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < count) {
       const n = next++;
+      const request = payload.next(`${label}-${n}-${Date.now()}`);
       const response = await server.inject({
         method: 'POST',
-        url: payload.signedPath(),
-        payload: payload.body(`${label}-${n}-${Date.now()}`),
+        url: request.path,
+        payload: request.body,
         headers: { 'content-type': 'application/json' },
       });
       if (response.statusCode !== 200)
@@ -117,15 +130,42 @@ async function allocations(count: number): Promise<void> {
   }
 }
 
+/** µs per call of `fn` over `count` calls (after as many to warm up). */
+function time(count: number, fn: () => unknown): number {
+  for (let i = 0; i < count; i++) fn();
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < count; i++) fn();
+  return Number(process.hrtime.bigint() - started) / 1000 / count;
+}
+
+/** Each command's validator against joi alone, on its vendor sample (parsed once). */
+function validation(count: number): void {
+  for (const row of COMMAND_TABLE) {
+    const name = row.commands[0]!;
+    const file =
+      name === 'Live.CallbackAfterCreateRoom'
+        ? `${REPO_ROOT}/test/fixtures/create-room.json`
+        : `${REPO_ROOT}/test/fixtures/commands/${name}.json`;
+    const parsed = parseJsonBody(readFileSync(file));
+    const ours = time(count, () => row.validate(parsed));
+    const joi = time(count, () => row.schema.validate(parsed, { abortEarly: true, convert: true }));
+    console.log(
+      `${name.padEnd(46)} validator ${ours.toFixed(2).padStart(6)} µs, joi alone ${joi.toFixed(2).padStart(6)} µs`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 40_000);
   const only = process.argv[3] ?? 'both';
+  const kind = (process.argv[4] ?? 'create-room') as PayloadKind;
   if (only === 'alloc') return allocations(count);
+  if (only === 'validate') return validation(count);
   const a = await ceiling();
   const b = await bridge();
   for (let round = 1; round <= 3; round++) {
-    const ca = only === 'bridge' ? 0 : await run(a, count, `c${round}`);
-    const cb = only === 'ceiling' ? 0 : await run(b, count, `b${round}`);
+    const ca = only === 'bridge' ? 0 : await run(a, count, `c${round}`, kind);
+    const cb = only === 'ceiling' ? 0 : await run(b, count, `b${round}`, kind);
     console.log(
       `round ${round}: ceiling ${ca.toFixed(1)} µs/req, bridge ${cb.toFixed(1)} µs/req, pipeline adds ${(cb - ca).toFixed(1)} µs`,
     );

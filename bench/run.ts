@@ -8,7 +8,9 @@
  *   npm run bench -- --report bench/results/<file>.json    re-print the tables of a saved run
  *
  * Phases, in this order: http (HTTP ceiling), kafka (Kafka ceiling), bridge (LOG_LEVEL=info),
- * warn (LOG_LEVEL=warn), soak, profile (node --cpu-prof), spool (broker stopped). Results go to
+ * mix (LOG_LEVEL=info, traffic of many commands shaped like a busy Live app instead of
+ * create-room only; bench/lib/payload.ts), warn (LOG_LEVEL=warn), soak, profile
+ * (node --cpu-prof), spool (broker stopped). Results go to
  * bench/results/<stamp>.json (+ .md with the tables, + the .cpuprofile, which git ignores).
  * See BENCHMARKS.md for what is measured and how.
  */
@@ -22,6 +24,7 @@ import type { ClosedLoopArgs, ClosedLoopResult } from './load/closed-loop';
 import type { KafkaCeilingArgs, KafkaCeilingResult } from './load/kafka-ceiling';
 import type { OpenLoopArgs, OpenLoopResult } from './load/open-loop';
 import { quietKafkajsWarning } from './lib/child';
+import type { PayloadKind } from './lib/payload';
 import { REPO_ROOT, round } from './lib/payload';
 import type { BridgeHandle, MemorySample } from './lib/procs';
 import {
@@ -50,7 +53,7 @@ import type {
   TargetCheck,
 } from './lib/results';
 
-const PHASES = ['http', 'kafka', 'bridge', 'warn', 'soak', 'profile', 'spool'] as const;
+const PHASES = ['http', 'kafka', 'bridge', 'mix', 'warn', 'soak', 'profile', 'spool'] as const;
 type Phase = (typeof PHASES)[number];
 
 interface Options {
@@ -625,13 +628,21 @@ async function kafkaCeilingPhase(ctx: Context): Promise<Measured<KafkaCeilingRes
   return out;
 }
 
-async function bridgePhase(ctx: Context, level: string, fixedSec: number): Promise<BridgeRun> {
-  const topic = await newTopic(ctx, `bridge-${level}`);
-  const bridge = await launchBridge(ctx, level, level, topic);
+async function bridgePhase(
+  ctx: Context,
+  level: string,
+  fixedSec: number,
+  payload: PayloadKind = 'create-room',
+): Promise<BridgeRun> {
+  // `label` names the run in logs, its bridge and topic, and its room ids
+  const label = payload === 'mixed' ? `${level}-mixed` : level;
+  const topic = await newTopic(ctx, `bridge-${label}`);
+  const bridge = await launchBridge(ctx, label, level, topic);
   const sampler = sampleMetrics(bridge, 1000);
   const pids = { bridge: bridge.pid, broker: ctx.broker.pid() };
   const run: BridgeRun = {
     logLevel: level,
+    payload,
     fixedRates: [],
     peakRssMB: 0,
     peakHeapUsedMB: 0,
@@ -641,13 +652,13 @@ async function bridgePhase(ctx: Context, level: string, fixedSec: number): Promi
   };
   try {
     log(
-      `bridge (${level}): saturation, ${ctx.options.connections} connections, ${ctx.options.saturationSec} s`,
+      `bridge (${label}): saturation, ${ctx.options.connections} connections, ${ctx.options.saturationSec} s`,
     );
     run.saturation = await measureQuiet<ClosedLoopResult>(
       ctx,
-      `bridge (${level}) saturation`,
+      `bridge (${label}) saturation`,
       'load/closed-loop.ts',
-      closedLoopArgs(ctx, bridge.url, ctx.options.saturationSec, `${level}-sat`),
+      { ...closedLoopArgs(ctx, bridge.url, ctx.options.saturationSec, `${label}-sat`), payload },
       pids,
       ctx.options.saturationSec,
       { bridge },
@@ -656,18 +667,21 @@ async function bridgePhase(ctx: Context, level: string, fixedSec: number): Promi
     log(`  ${s.okPerSec} OK/s, ${s.completed - s.ok + s.errors} not OK, p99 ${s.latencyMs.p99} ms`);
     for (const rate of ctx.options.rates) {
       await sleep(2000);
-      log(`bridge (${level}): ${rate}/s open loop, ${fixedSec} s`);
+      log(`bridge (${label}): ${rate}/s open loop, ${fixedSec} s`);
       const r = await measureQuiet<OpenLoopResult>(
         ctx,
-        `bridge (${level}) ${rate}/s`,
+        `bridge (${label}) ${rate}/s`,
         'load/open-loop.ts',
-        openLoopArgs(
-          bridge.url,
-          rate,
-          fixedSec,
-          ctx.options.warmupSec,
-          `${ctx.runId}-${level}-${rate}`,
-        ),
+        {
+          ...openLoopArgs(
+            bridge.url,
+            rate,
+            fixedSec,
+            ctx.options.warmupSec,
+            `${ctx.runId}-${label}-${rate}`,
+          ),
+          payload,
+        },
         pids,
         fixedSec,
         { bridge },
@@ -921,6 +935,15 @@ function evaluate(results: BenchResults): void {
       );
     }
   }
+  const mixed = results.bridge.mixed;
+  const infoSat = info?.saturation?.result.okPerSec;
+  const mixedSat = mixed?.saturation?.result.okPerSec;
+  if (infoSat && mixedSat !== undefined) {
+    ratios['bridge (info, mixed commands) ÷ bridge (info, create-room only)'] = round(
+      mixedSat / infoSat,
+      3,
+    );
+  }
   results.ratios = ratios;
 
   const targets: TargetCheck[] = [];
@@ -949,6 +972,20 @@ function evaluate(results: BenchResults): void {
       measured: `${at1000.latencyMs.p999} ms`,
       pass: at1000.latencyMs.p999 <= 100,
       margin: `${round(100 - at1000.latencyMs.p999, 2)} ms`,
+    });
+  }
+  const mixRatio = ratios['bridge (info, mixed commands) ÷ bridge (info, create-room only)'];
+  if (mixRatio !== undefined && mixed?.saturation && info?.saturation) {
+    const p99 = (run: BridgeRun) =>
+      run.fixedRates.find((r) => r.result.rate === 1000)?.result.latencyMs.p99;
+    targets.push({
+      target: 'mixed commands: saturation within 15 % of create-room only (info, same run)',
+      measured:
+        `${pct(mixRatio)} (${mixed.saturation.result.okPerSec} vs ${info.saturation.result.okPerSec} OK/s); ` +
+        `p99 at saturation ${mixed.saturation.result.latencyMs.p99} vs ${info.saturation.result.latencyMs.p99} ms, ` +
+        `at 1,000/s ${p99(mixed) ?? '–'} vs ${p99(info) ?? '–'} ms`,
+      pass: mixRatio >= 0.85,
+      margin: `${((mixRatio - 0.85) * 100).toFixed(1)} points`,
     });
   }
   let errors = 0;
@@ -1100,6 +1137,9 @@ async function main(): Promise<void> {
   if (await has('kafka')) results.kafkaCeiling = await kafkaCeilingPhase(ctx);
   if (await has('bridge'))
     results.bridge.info = await bridgePhase(ctx, 'info', options.fixedRateSec);
+  if (await has('mix')) {
+    results.bridge.mixed = await bridgePhase(ctx, 'info', options.warnFixedRateSec, 'mixed');
+  }
   if (await has('warn')) {
     results.bridge.warn = await bridgePhase(ctx, 'warn', options.warnFixedRateSec);
   }

@@ -3,6 +3,7 @@ import { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { createBridge } from './app';
 import { ConfigError, loadConfig, resolveApps } from './config/load';
+import { configuredTopics } from './config/topics';
 import {
   createKafkajsPublisher,
   kafkaClientConfig,
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
   const registry = new Registry();
   const metrics = createMetrics(registry);
   const kafka = new Kafka(kafkaClientConfig(config.kafka, logger));
-  const topics = [config.kafka.topic, config.kafka.quarantineTopic];
+  const topics = configuredTopics(config.kafka);
   const monitor = createTopicMonitor({
     kafka,
     topics,

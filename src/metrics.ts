@@ -48,6 +48,12 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
       labelNames: ['reason'] as const,
       registers,
     }),
+    beforeCallbacks: new Counter({
+      name: 'live_bridge_before_callbacks_total',
+      help: 'Before-callbacks (a user action waits on them) answered, by command and the verdict given.',
+      labelNames: ['command', 'verdict'] as const,
+      registers,
+    }),
     eventsForwarded: new Counter({
       name: 'live_bridge_events_forwarded_total',
       help: 'Events acknowledged by Kafka (acks=all), by CloudEvents type.',

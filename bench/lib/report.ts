@@ -2,7 +2,7 @@
 import type { ClosedLoopResult } from '../load/closed-loop';
 import type { OpenLoopResult } from '../load/open-loop';
 import type { CpuReport } from './procs';
-import type { BenchResults, Measured } from './results';
+import type { BenchResults, BridgeRun, Measured } from './results';
 
 const f = (value: number | undefined, digits = 1): string =>
   value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits);
@@ -115,6 +115,10 @@ function openRow(label: string, m: Measured<OpenLoopResult>, role: string): stri
   ];
 }
 
+/** How a bridge run is named in the tables: its log level, and its load when not create-room. */
+const runName = (run: BridgeRun): string =>
+  `LOG_LEVEL=${run.logLevel}${run.payload === 'mixed' ? ', mixed commands' : ''}`;
+
 export function renderReport(results: BenchResults): string {
   const out: string[] = [];
   const m = results.machine;
@@ -181,9 +185,9 @@ export function renderReport(results: BenchResults): string {
       '–',
     ]);
   }
-  for (const [level, run] of Object.entries(results.bridge)) {
+  for (const run of Object.values(results.bridge)) {
     if (run.saturation)
-      sat.push(closedRow(`Bridge end to end, LOG_LEVEL=${level}`, run.saturation, 'bridge'));
+      sat.push(closedRow(`Bridge end to end, ${runName(run)}`, run.saturation, 'bridge'));
   }
   if (sat.length) {
     out.push(
@@ -213,8 +217,9 @@ export function renderReport(results: BenchResults): string {
   if (results.httpCeiling) {
     threadRows.push(threadRow('HTTP ceiling', results.httpCeiling.saturation, 'server'));
   }
-  for (const [level, run] of Object.entries(results.bridge)) {
-    if (run.saturation) threadRows.push(threadRow(`bridge, ${level}`, run.saturation, 'bridge'));
+  for (const run of Object.values(results.bridge)) {
+    if (run.saturation)
+      threadRows.push(threadRow(`bridge, ${runName(run)}`, run.saturation, 'bridge'));
   }
   if (threadRows.some((row) => row.slice(1).some((cell) => cell !== '–'))) {
     out.push(
@@ -240,8 +245,8 @@ export function renderReport(results: BenchResults): string {
   const fixed: string[][] = [];
   for (const r of results.httpCeiling?.fixedRates ?? [])
     fixed.push(openRow('HTTP ceiling', r, 'server'));
-  for (const [level, run] of Object.entries(results.bridge)) {
-    for (const r of run.fixedRates) fixed.push(openRow(`bridge, ${level}`, r, 'bridge'));
+  for (const run of Object.values(results.bridge)) {
+    for (const r of run.fixedRates) fixed.push(openRow(`bridge, ${runName(run)}`, r, 'bridge'));
   }
   if (fixed.length) {
     out.push('\n**Fixed rates (open loop; latency from intended send time)**\n');
@@ -249,9 +254,9 @@ export function renderReport(results: BenchResults): string {
   }
 
   const mem: string[][] = [];
-  for (const [level, run] of Object.entries(results.bridge)) {
+  for (const run of Object.values(results.bridge)) {
     mem.push([
-      `bridge runs above, ${level}`,
+      `bridge runs above, ${runName(run)}`,
       f(run.peakRssMB),
       f(run.vmHwmMB),
       f(run.peakHeapUsedMB),

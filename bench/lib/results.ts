@@ -68,6 +68,8 @@ export interface MemoryStats {
 
 export interface BridgeRun {
   logLevel: string;
+  /** What the load sent (absent in runs before the mixed load: create-room only). */
+  payload?: 'create-room' | 'mixed';
   saturation?: Measured<ClosedLoopResult>;
   fixedRates: Measured<OpenLoopResult>[];
   /** From /metrics samples (1 s) over the whole run, and VmHWM from /proc at the end. */

@@ -8,6 +8,7 @@
 import autocannon from 'autocannon';
 import type { AutocannonRequest } from 'autocannon';
 import { childArgs, runChild, send } from '../lib/child';
+import type { PayloadKind } from '../lib/payload';
 import { OK_ANSWER, createPayload, round } from '../lib/payload';
 
 export interface ClosedLoopArgs {
@@ -17,6 +18,8 @@ export interface ClosedLoopArgs {
   warmupSec: number;
   roomPrefix: string;
   timeoutSec: number;
+  /** What to send (default: create-room only). */
+  payload?: PayloadKind;
 }
 
 export interface ClosedLoopResult {
@@ -39,14 +42,15 @@ export interface ClosedLoopResult {
 
 async function main(): Promise<void> {
   const args = childArgs<ClosedLoopArgs>();
-  const payload = createPayload();
+  const payload = createPayload({ kind: args.payload ?? 'create-room' });
   let seq = 0;
   const request: AutocannonRequest = {
     method: 'POST',
     headers: { 'content-type': 'application/json; charset=utf-8' },
     setupRequest: (req) => {
-      req.path = payload.signedPath();
-      req.body = payload.body(`${args.roomPrefix}-${seq++}`);
+      const next = payload.next(`${args.roomPrefix}-${seq++}`);
+      req.path = next.path;
+      req.body = next.body;
       return req;
     },
   };

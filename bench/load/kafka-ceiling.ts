@@ -3,7 +3,7 @@
  * the settings `loadConfig` gives (idempotent producer, acks=all, one request in flight, the
  * micro-batcher with `kafka.batch.*`), exactly as test/integration/publisher.test.ts builds it,
  * producing the very records the bridge would produce for the benchmark's callbacks (the sample
- * body, parsed, validated with the create-room schema, normalized and wrapped as binary-mode
+ * body, parsed, validated and normalized through the command table, and wrapped as binary-mode
  * CloudEvents by src/), as fast as acks come back with `window` publishes outstanding.
  *
  * The records are built before the clock starts (a ring of distinct rooms), so only publishing is
@@ -16,10 +16,9 @@ import { Registry } from 'prom-client';
 import { loadConfig } from '../../src/config/load';
 import type { KafkaRecord } from '../../src/events/cloudevents';
 import { toKafkaRecord } from '../../src/events/cloudevents';
-import { normalizeRoomCreated } from '../../src/events/room-created-v1';
 import { createKafkajsPublisher } from '../../src/kafka/kafkajs-publisher';
 import { createMetrics } from '../../src/metrics';
-import { createRoomSchema } from '../../src/tencent/commands/create-room';
+import { commandFor } from '../../src/pipeline/command-table';
 import { parseJsonBody } from '../../src/tencent/json';
 import { childArgs, runChild, send } from '../lib/child';
 import {
@@ -59,16 +58,16 @@ export interface KafkaCeilingResult {
 
 function buildRecords(topic: string, count: number, dataSchemaBaseUrl: string): KafkaRecord[] {
   const payload = createPayload();
+  const createRoom = commandFor(CREATE_ROOM)!;
   const records: KafkaRecord[] = [];
   const receivedAtMs = Date.now();
   for (let i = 0; i < count; i++) {
-    const body = Buffer.from(payload.body(`kafka-ceiling-${i}`));
+    const body = Buffer.from(payload.next(`kafka-ceiling-${i}`).body);
     const parsed = parseJsonBody(body);
-    const validation = createRoomSchema.validate(parsed, { abortEarly: true, convert: true });
-    if (validation.error) throw validation.error;
-    const callback = validation.value;
-    const event = normalizeRoomCreated(
-      callback,
+    const validation = createRoom.validate(parsed);
+    if (validation.error !== undefined) throw new Error(validation.error);
+    const event = createRoom.toEvent(
+      validation.value,
       {
         sdkAppId: BENCH_APP_ID,
         command: CREATE_ROOM,
@@ -77,13 +76,13 @@ function buildRecords(topic: string, count: number, dataSchemaBaseUrl: string): 
         optPlatform: 'RESTAPI',
         rawBody: body,
       },
-      dataSchemaBaseUrl,
+      { dataSchemaBaseUrl },
     );
     records.push(
       toKafkaRecord({
         mode: 'binary',
         topic,
-        key: `${BENCH_APP_ID}:${event.data.roomId}`,
+        key: event.key,
         attributes: event.attributes,
         data: event.data,
       }),

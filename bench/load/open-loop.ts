@@ -17,6 +17,7 @@ import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { childArgs, runChild, send } from '../lib/child';
+import type { PayloadKind } from '../lib/payload';
 import { OK_ANSWER, createPayload, percentile, round } from '../lib/payload';
 
 export interface OpenLoopArgs {
@@ -33,6 +34,8 @@ export interface OpenLoopArgs {
   timelineStepSec: number;
   /** Answers slower than this (or none at all) are counted in `overThreshold`. */
   thresholdMs: number;
+  /** What to send (default: create-room only). */
+  payload?: PayloadKind;
 }
 
 export interface LatencySummary {
@@ -197,7 +200,7 @@ function summarize(values: number[]): LatencySummary {
 
 async function main(): Promise<void> {
   const args = childArgs<OpenLoopArgs>();
-  const payload = createPayload();
+  const payload = createPayload({ kind: args.payload ?? 'create-room' });
   const period = 1000 / args.rate;
   const warmupCount = Math.round(args.rate * args.warmupSec);
   const measuredCount = Math.round(args.rate * args.durationSec);
@@ -219,9 +222,9 @@ async function main(): Promise<void> {
   const host = `${args.host}:${args.port}`;
 
   function requestText(job: Job): string {
-    const body = payload.body(`${args.roomPrefix}-${job.seq}`);
+    const { path, body } = payload.next(`${args.roomPrefix}-${job.seq}`);
     return (
-      `POST ${payload.signedPath()} HTTP/1.1\r\nHost: ${host}\r\n` +
+      `POST ${path} HTTP/1.1\r\nHost: ${host}\r\n` +
       `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${body.length}\r\n` +
       `Connection: keep-alive\r\n\r\n${body}`
     );

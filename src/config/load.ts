@@ -57,9 +57,11 @@ export function envKeys(defaults: JsonObject, prefix: string[] = []): EnvKey[] {
   const keys: EnvKey[] = [];
   for (const [key, value] of Object.entries(defaults)) {
     const path = [...prefix, key];
-    if (isObject(value)) keys.push(...envKeys(value, path));
+    // an empty object is a map with keys of the user's choosing (e.g. kafka.topicByEntity)
+    if (isObject(value) && Object.keys(value).length > 0) keys.push(...envKeys(value, path));
     else {
-      const kind = Array.isArray(value) ? (key === 'apps' ? 'json' : 'list') : 'scalar';
+      const kind =
+        isObject(value) || key === 'apps' ? 'json' : Array.isArray(value) ? 'list' : 'scalar';
       keys.push({ name: envNameFor(path), path, kind });
     }
   }

@@ -1,4 +1,5 @@
 import Joi from 'joi';
+import { BEFORE_COMMANDS, ENTITIES } from '../pipeline/command-table';
 import type { BridgeConfig } from './types';
 
 const port = Joi.number().integer().min(1).max(65535);
@@ -6,6 +7,7 @@ const ms = Joi.number().integer().min(0);
 const positive = Joi.number().integer().min(1);
 const token = Joi.string().min(1).max(128);
 const path = Joi.string().min(1);
+const topicName = Joi.string().pattern(/^[A-Za-z0-9._-]{1,249}$/);
 
 const app = Joi.object({
   sdkAppId: Joi.string()
@@ -64,6 +66,10 @@ export const configSchema: Joi.ObjectSchema<BridgeConfig> = Joi.object<BridgeCon
     quarantineTopic: Joi.string()
       .pattern(/^[A-Za-z0-9._-]{1,249}$/)
       .required(),
+    // one optional key per entity of the command table; any other key is a mistake
+    topicByEntity: Joi.object(Object.fromEntries(ENTITIES.map((entity) => [entity, topicName])))
+      .messages({ 'object.unknown': `{{#label}} is not an entity (${ENTITIES.join(', ')})` })
+      .required(),
     compression: Joi.string().valid('none', 'gzip').required(),
     workerThread: Joi.boolean().required(),
     produceEncoder: Joi.string().valid('bridge', 'kafkajs').required(),
@@ -111,6 +117,21 @@ export const configSchema: Joi.ObjectSchema<BridgeConfig> = Joi.object<BridgeCon
       replicationFactor: Joi.number().integer().min(-1).max(32).invalid(0).required(),
     }).required(),
   }).required(),
+  callbacks: Joi.object({
+    quarantineUnsupported: Joi.boolean().required(),
+    // the verdicts each before-callback can answer with, from the command table
+    beforeVerdicts: Joi.object(
+      Object.fromEntries(
+        [...BEFORE_COMMANDS].map(([name, verdicts]) => [
+          name,
+          Joi.string().valid(...Object.keys(verdicts)),
+        ]),
+      ),
+    )
+      .messages({ 'object.unknown': '{{#label}} is not a before-callback of the command table' })
+      .required(),
+    publishBeforeEvents: Joi.boolean().required(),
+  }).required(),
   events: Joi.object({
     contentMode: Joi.string().valid('binary', 'structured').required(),
     dataSchemaBaseUrl: Joi.string()
@@ -156,6 +177,12 @@ export function crossCheck(config: Partial<BridgeConfig>): string[] {
     problems.push(
       'kafka.publishTimeoutMs must be shorter than server.requestTimeoutMs (Tencent waits 2 s)',
     );
+  }
+  const quarantine = config.kafka?.quarantineTopic;
+  for (const [entity, topic] of Object.entries(config.kafka?.topicByEntity ?? {})) {
+    if (topic === quarantine) {
+      problems.push(`kafka.topicByEntity.${entity} must not be the quarantine topic`);
+    }
   }
   return problems;
 }

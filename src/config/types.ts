@@ -31,6 +31,8 @@ export interface BridgeConfig {
     clientId: string;
     topic: string;
     quarantineTopic: string;
+    /** Topic per event entity (`room`, `member`, …); entities not named go to `topic`. */
+    topicByEntity: Readonly<Record<string, string>>;
     compression: 'none' | 'gzip';
     workerThread: boolean;
     /** Who encodes uncompressed Produce requests: our encoder (`produce-request.ts`) or kafkajs. */
@@ -54,6 +56,14 @@ export interface BridgeConfig {
     };
     sasl: { mechanism: SaslMechanism; username: string; password: string; passwordFile: string };
     createTopics: { enabled: boolean; partitions: number; replicationFactor: number };
+  };
+  callbacks: {
+    /** Keep the raw body of commands without an event in the quarantine topic. */
+    quarantineUnsupported: boolean;
+    /** Before-callbacks: verdict per command (`allow` when absent). */
+    beforeVerdicts: Readonly<Record<string, string>>;
+    /** Before-callbacks: publish an observation event too. */
+    publishBeforeEvents: boolean;
   };
   events: { contentMode: ContentMode; dataSchemaBaseUrl: string };
   spool: {

@@ -1,8 +1,11 @@
 import { hash } from 'node:crypto';
 import type { CreateRoomCallback } from '../tencent/commands/create-room';
-import type { CloudEventAttributes } from './cloudevents';
-import { deterministicId, eventSource } from './cloudevents';
-import { isoTime as iso } from './time';
+import { createRoomSchema } from '../tencent/commands/create-room';
+import { namedKeys } from '../tencent/commands/validator';
+import { deterministicId } from './cloudevents';
+import type { EventTail, ReceiptMetadata } from './normalize';
+import { eventTail, idText, isoSeconds, orNull, unknownFields } from './normalize';
+import type { RoomInfoV1 } from './room-info';
 
 /** CloudEvents `type` of a created room, major version 1. A breaking change is a new `.v2`. */
 export const ROOM_CREATED_V1 = 'com.tencentcloud.live.room.created.v1';
@@ -17,143 +20,70 @@ export type EventTimeSource =
  * metadata and every field we do not know under `extensions`. JSON Schema:
  * schemas/com.tencentcloud.live.room.created.v1.json.
  */
-export interface RoomCreatedV1 {
+export interface RoomCreatedV1
+  extends
+    Omit<RoomInfoV1, 'activityStatus' | 'viewCount' | 'backgroundUrl' | 'isUnlimitedRoomEnabled'>,
+    EventTail<EventTimeSource> {
   sdkAppId: string;
   roomId: string;
-  roomName: string | null;
-  roomType: string | null;
-  ownerAccount: string | null;
   operatorAccount: string | null;
-  maxMemberCount: number | null;
-  isMessageDisabled: boolean | null;
-  customInfo: string | null;
-  isSeatEnabled: boolean | null;
-  maxSeatCount: number | null;
-  takeSeatMode: string | null;
-  createTime: string | null;
-  isPublicVisible: boolean | null;
-  coverUrl: string | null;
-  category: number[] | null;
-  eventTime: string;
-  eventTimeSource: EventTimeSource;
-  receivedAt: string;
-  clientIp: string | null;
-  optPlatform: string | null;
   extensions: { callback: Record<string, unknown>; roomInfo: Record<string, unknown> };
 }
 
-export interface ReceiptMetadata {
-  sdkAppId: string;
-  command: string;
-  receivedAtMs: number;
-  clientIp: string | undefined;
-  optPlatform: string | undefined;
-  /** The raw body: the id falls back to its hash when the callback carries no times. */
-  rawBody: Buffer;
-}
-
-const KNOWN_CALLBACK_KEYS = new Set([
-  'CallbackCommand',
-  'Operator_Account',
-  'EventTime',
-  'RoomInfo',
-]);
-const KNOWN_ROOM_KEYS = new Set([
-  'RoomId',
-  'RoomName',
-  'RoomType',
-  'Owner_Account',
-  'MaxMemberCount',
-  'IsMessageDisabled',
-  'CustomInfo',
-  'IsSeatEnabled',
-  'MaxSeatCount',
-  'TakeSeatMode',
-  'CreateTime',
-  'IsPublicVisible',
-  'CoverURL',
-  'Category',
-  'EventTime',
-]);
-
-function unknownFields(
-  source: Record<string, unknown>,
-  known: ReadonlySet<string>,
-): Record<string, unknown> {
-  const rest: Record<string, unknown> = {};
-  for (const key of Object.keys(source)) if (!known.has(key)) rest[key] = source[key];
-  return rest;
-}
-
-const text = (value: string | number | undefined): string | null =>
-  value === undefined ? null : String(value);
-const orNull = <T>(value: T | undefined): T | null => (value === undefined ? null : value);
-
-function eventTimeOf(
-  callback: CreateRoomCallback,
-  receivedAtMs: number,
-): { ms: number; source: EventTimeSource } {
-  if (callback.EventTime !== undefined) return { ms: callback.EventTime, source: 'EventTime' };
-  const room = callback.RoomInfo;
-  if (room.EventTime !== undefined) return { ms: room.EventTime, source: 'RoomInfo.EventTime' };
-  if (room.CreateTime !== undefined) {
-    return { ms: room.CreateTime * 1000, source: 'RoomInfo.CreateTime' };
-  }
-  return { ms: receivedAtMs, source: 'receivedAt' };
-}
+const KNOWN_CALLBACK_KEYS = namedKeys(createRoomSchema);
+const KNOWN_ROOM_KEYS = namedKeys(createRoomSchema, 'RoomInfo');
 
 /**
- * Normalizes a validated `Live.CallbackAfterCreateRoom` into the v1 event.
- * Pure: the same callback and metadata always give the same event.
+ * Normalizes a validated `Live.CallbackAfterCreateRoom` (https://trtc.io/document/64422) into
+ * the v1 data. `EventTime` may sit at the top level or inside `RoomInfo` depending on the page;
+ * without either, the room's `CreateTime` (seconds) is the event time, else the receipt time.
+ * Pure: the same callback and metadata always give the same data.
  */
 export function normalizeRoomCreated(
   callback: CreateRoomCallback,
   meta: ReceiptMetadata,
-  dataSchemaBaseUrl: string,
-): { attributes: CloudEventAttributes; data: RoomCreatedV1 } {
+): RoomCreatedV1 {
   const room = callback.RoomInfo;
-  const time = eventTimeOf(callback, meta.receivedAtMs);
-  const eventTimeRaw = callback.EventTime ?? room.EventTime;
-  const identity =
-    room.CreateTime !== undefined || eventTimeRaw !== undefined
-      ? [String(room.CreateTime ?? ''), String(eventTimeRaw ?? '')]
-      : ['body-sha256', hash('sha256', meta.rawBody, 'hex')];
-  const data: RoomCreatedV1 = {
+  return {
     sdkAppId: meta.sdkAppId,
     roomId: room.RoomId,
     roomName: orNull(room.RoomName),
     roomType: orNull(room.RoomType),
-    ownerAccount: text(room.Owner_Account),
-    operatorAccount: text(callback.Operator_Account),
+    ownerAccount: idText(room.Owner_Account),
+    operatorAccount: idText(callback.Operator_Account),
     maxMemberCount: orNull(room.MaxMemberCount),
     isMessageDisabled: orNull(room.IsMessageDisabled),
     customInfo: orNull(room.CustomInfo),
     isSeatEnabled: orNull(room.IsSeatEnabled),
     maxSeatCount: orNull(room.MaxSeatCount),
     takeSeatMode: orNull(room.TakeSeatMode),
-    createTime: room.CreateTime === undefined ? null : iso(room.CreateTime * 1000),
+    createTime: isoSeconds(room.CreateTime),
     isPublicVisible: orNull(room.IsPublicVisible),
     coverUrl: orNull(room.CoverURL),
     category: orNull(room.Category),
-    eventTime: iso(time.ms),
-    eventTimeSource: time.source,
-    receivedAt: iso(meta.receivedAtMs),
-    clientIp: orNull(meta.clientIp),
-    optPlatform: orNull(meta.optPlatform),
+    ...eventTail<EventTimeSource>(
+      meta,
+      ['EventTime', callback.EventTime, 'ms'],
+      ['RoomInfo.EventTime', room.EventTime, 'ms'],
+      ['RoomInfo.CreateTime', room.CreateTime, 's'],
+    ),
     extensions: {
       callback: unknownFields(callback, KNOWN_CALLBACK_KEYS),
       roomInfo: unknownFields(room, KNOWN_ROOM_KEYS),
     },
   };
-  const attributes: CloudEventAttributes = {
-    specversion: '1.0',
-    id: deterministicId([meta.sdkAppId, meta.command, room.RoomId, ...identity]),
-    source: eventSource(meta.sdkAppId),
-    type: ROOM_CREATED_V1,
-    subject: room.RoomId,
-    time: data.eventTime,
-    dataschema: `${dataSchemaBaseUrl}/${ROOM_CREATED_V1}.json`,
-    datacontenttype: 'application/json',
-  };
-  return { attributes, data };
+}
+
+/**
+ * The id of a created room, as published since the first release: SHA-256 over app, command,
+ * room id, `CreateTime` and `EventTime` (raw-body hash when the callback carries neither).
+ */
+export function roomCreatedId(callback: CreateRoomCallback, meta: ReceiptMetadata): string {
+  const room = callback.RoomInfo;
+  const eventTimeRaw = callback.EventTime ?? room.EventTime;
+  const identity =
+    room.CreateTime !== undefined || eventTimeRaw !== undefined
+      ? [String(room.CreateTime ?? ''), String(eventTimeRaw ?? '')]
+      : ['body-sha256', hash('sha256', meta.rawBody, 'hex')];
+  return deterministicId([meta.sdkAppId, meta.command, room.RoomId, ...identity]);
 }

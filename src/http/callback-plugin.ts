@@ -7,7 +7,8 @@ import { perLabelValue } from '../metrics';
 import type { CallbackReceiver, CallbackResult } from '../pipeline/receive-callback';
 import type { RequestVerifier, VerifiedRequest } from '../pipeline/verify-request';
 import { accessLogger } from '../logger';
-import { OK_BODY, commandLabel, failBody } from '../tencent/protocol';
+import { commandLabel } from '../pipeline/command-table';
+import { OK_BODY, failBody } from '../tencent/protocol';
 import type { QueryParams } from '../tencent/query';
 import { readBody } from './read-body';
 import type { Rejection } from './respond';
@@ -92,8 +93,13 @@ export const callbackPlugin: Plugin<CallbackPluginOptions> = {
         );
         request.app.result = result;
         if (result.outcome === 'ignored') metrics.callbacksIgnored.inc({ reason: result.reason });
-        const response = h.response(OK_BODY).type('application/json');
-        if (result.outcome !== 'ignored') response.header('x-event-id', result.eventId);
+        const verdict = result.outcome === 'ignored' ? undefined : result.verdict;
+        if (verdict) {
+          const { command } = request.app.verified!.query;
+          metrics.beforeCallbacks.inc({ command, verdict: verdict.name });
+        }
+        const response = h.response(verdict?.body ?? OK_BODY).type('application/json');
+        if ('eventId' in result) response.header('x-event-id', result.eventId);
         return response;
       },
     });
@@ -136,9 +142,9 @@ export const callbackPlugin: Plugin<CallbackPluginOptions> = {
           command: verified?.query.command,
           status: rejection?.status ?? 200,
           outcome: rejection ? 'rejected' : result?.outcome,
-          reason: rejection?.reason ?? (result?.outcome === 'ignored' ? result.reason : undefined),
-          eventId:
-            result !== undefined && result.outcome !== 'ignored' ? result.eventId : undefined,
+          reason: rejection?.reason ?? (result && 'reason' in result ? result.reason : undefined),
+          verdict: result && 'verdict' in result ? result.verdict?.name : undefined,
+          eventId: result && 'eventId' in result ? result.eventId : undefined,
           ms: Math.round(seconds * 1000),
         },
         'callback',

@@ -48,6 +48,20 @@ function expectFail(response: ServerInjectResponse, status: number) {
   return body;
 }
 
+/** Records the bridge has put in the quarantine topic so far, whatever their reason. */
+async function quarantinedSoFar(): Promise<number> {
+  let total = 0;
+  for (const reason of [
+    'json_invalid',
+    'command_mismatch',
+    'payload_invalid',
+    'unsupported_command',
+  ]) {
+    total += await metricValue(t.registry, 'live_bridge_events_quarantined_total', { reason });
+  }
+  return total;
+}
+
 const rejected = (reason: string) =>
   metricValue(t.registry, 'live_bridge_callbacks_rejected_total', { reason });
 
@@ -112,23 +126,54 @@ describe('POST /webhooks/tencent/live', () => {
     expect(response.statusCode).toBe(200);
   });
 
-  it('answers OK to other commands from an authenticated app, without an event', async () => {
-    const command = 'Live.CallbackAfterDestroyRoom';
-    const before = await metricValue(t.registry, 'live_bridge_callbacks_ignored_total', {
-      reason: 'unsupported_command',
+  it('answers OK to a command without an event after storing its raw body in quarantine', async () => {
+    const command = 'Live.CallbackAfterSomethingNew';
+    const quarantined = () =>
+      metricValue(t.registry, 'live_bridge_events_quarantined_total', {
+        reason: 'unsupported_command',
+      });
+    const before = await quarantined();
+    const other = await metricValue(t.registry, 'live_bridge_callbacks_received_total', {
+      command: 'other',
     });
+    const raw = JSON.stringify({ CallbackCommand: command, RoomId: 'r' });
+    const response = await post(callbackUrl({ command }), raw);
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.payload)).toEqual(OK);
+    expect(response.headers['x-event-id']).toMatch(/^[0-9a-f]{32}$/);
+    expect(await quarantined()).toBe(before + 1);
+    expect(
+      await metricValue(t.registry, 'live_bridge_callbacks_received_total', { command: 'other' }),
+    ).toBe(other + 1);
+    const messages = await consumeAll(brokers(), quarantineTopic, {
+      expected: await quarantinedSoFar(),
+      timeoutMs: 20_000,
+    });
+    const mine = messages.find((m) => m.headers.ce_id === response.headers['x-event-id']);
+    expect(mine!.value.toString()).toBe(raw);
+    expect(mine!.headers).toMatchObject({
+      ce_quarantinereason: 'unsupported_command',
+      ce_tencentcommand: command,
+    });
+  });
+
+  it('answers a before-callback at once with its verdict, counted', async () => {
+    const command = 'Live.CallbackBeforeSendGift';
+    const answered = () =>
+      metricValue(t.registry, 'live_bridge_before_callbacks_total', {
+        command,
+        verdict: 'allow',
+      });
+    const before = await answered();
     const response = await post(callbackUrl({ command }), {
       CallbackCommand: command,
-      RoomId: 'r',
+      RoomId: 'gift-room',
+      GiftWater: { From_Account: 'a', To_Account: ['b'], Time: 1703589922, GiftId: 'g', Count: 1 },
     });
     expect(response.statusCode).toBe(200);
     expect(JSON.parse(response.payload)).toEqual(OK);
     expect(response.headers['x-event-id']).toBeUndefined();
-    expect(
-      await metricValue(t.registry, 'live_bridge_callbacks_ignored_total', {
-        reason: 'unsupported_command',
-      }),
-    ).toBe(before + 1);
+    expect(await answered()).toBe(before + 1);
   });
 
   it("answers OK to the console's empty probe", async () => {
@@ -316,10 +361,7 @@ describe('POST /webhooks/tencent/live', () => {
         reason: 'payload_invalid',
       }),
     ).toBe(before + 1);
-    let total = 0;
-    for (const reason of ['json_invalid', 'command_mismatch', 'payload_invalid']) {
-      total += await metricValue(t.registry, 'live_bridge_events_quarantined_total', { reason });
-    }
+    const total = await quarantinedSoFar();
     const messages = await consumeAll(brokers(), quarantineTopic, {
       expected: total,
       timeoutMs: 20_000,

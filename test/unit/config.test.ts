@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, envKeys, envNameFor, loadConfig, resolveApps } from '../../src/config/load';
+import { configuredTopics } from '../../src/config/topics';
 
 const CONFIG_DIR = join(__dirname, '..', '..', 'config');
 const APP = { TENCENT_SDK_APP_ID: '1400000001', TENCENT_CALLBACK_TOKEN: 'tok' };
@@ -181,6 +182,82 @@ describe('loadConfig', () => {
     ]);
     expect(problemsOf({ ...APP, TENCENT_APPS: '{' })).toEqual(
       expect.arrayContaining(['TENCENT_APPS: not valid JSON']),
+    );
+  });
+});
+
+describe('routing and callback settings', () => {
+  it('defaults: one topic, unknown commands quarantined, before-callbacks allowed and not published', () => {
+    const config = loadConfig({ configDir: CONFIG_DIR, env: APP });
+    expect(config.kafka.topicByEntity).toEqual({});
+    expect(config.callbacks).toEqual({
+      quarantineUnsupported: true,
+      beforeVerdicts: {},
+      publishBeforeEvents: false,
+    });
+    expect(configuredTopics(config.kafka)).toEqual([
+      'tencent-live-events',
+      'tencent-live-events.quarantine',
+    ]);
+  });
+
+  it('reads the maps as JSON from the environment, the flags as booleans', () => {
+    const config = loadConfig({
+      configDir: CONFIG_DIR,
+      env: {
+        ...APP,
+        KAFKA_TOPIC_BY_ENTITY: '{"member":"live-members","battle":"live-battles"}',
+        CALLBACKS_BEFORE_VERDICTS:
+          '{"Live.CallbackBeforeSendGift":"block","Group.CallbackBeforeSendMsg":"discard"}',
+        CALLBACKS_QUARANTINE_UNSUPPORTED: 'false',
+        CALLBACKS_PUBLISH_BEFORE_EVENTS: 'true',
+      },
+    });
+    expect(config.kafka.topicByEntity).toEqual({ member: 'live-members', battle: 'live-battles' });
+    expect(config.callbacks).toEqual({
+      quarantineUnsupported: false,
+      beforeVerdicts: {
+        'Live.CallbackBeforeSendGift': 'block',
+        'Group.CallbackBeforeSendMsg': 'discard',
+      },
+      publishBeforeEvents: true,
+    });
+    // kafka.createTopics creates every topic the bridge writes to, each once
+    expect(configuredTopics(config.kafka)).toEqual([
+      'tencent-live-events',
+      'live-members',
+      'live-battles',
+      'tencent-live-events.quarantine',
+    ]);
+  });
+
+  it('lists an empty object default as one JSON variable', () => {
+    expect(envKeys({ kafka: { topicByEntity: {} } })).toEqual([
+      { name: 'KAFKA_TOPIC_BY_ENTITY', path: ['kafka', 'topicByEntity'], kind: 'json' },
+    ]);
+  });
+
+  it('refuses unknown entities, bad topic names, unknown or wrong verdicts, and the quarantine topic as an entity topic', () => {
+    const problems = problemsOf({
+      ...APP,
+      KAFKA_TOPIC_BY_ENTITY:
+        '{"rooms":"x","member":"bad topic","seat":"tencent-live-events.quarantine"}',
+      CALLBACKS_BEFORE_VERDICTS:
+        '{"Live.CallbackBeforeSendGift":"discard","Live.CallbackAfterCreateRoom":"allow"}',
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('"kafka.topicByEntity.rooms" is not an entity (room,'),
+        expect.stringContaining('"kafka.topicByEntity.member" with value "bad topic"'),
+        expect.stringContaining(
+          '"callbacks.beforeVerdicts.Live.CallbackBeforeSendGift" must be one of [allow, block]',
+        ),
+        expect.stringContaining('Live.CallbackAfterCreateRoom" is not a before-callback'),
+        'kafka.topicByEntity.seat must not be the quarantine topic',
+      ]),
+    );
+    expect(problemsOf({ ...APP, KAFKA_TOPIC_BY_ENTITY: '{' })).toEqual(
+      expect.arrayContaining(['KAFKA_TOPIC_BY_ENTITY: not valid JSON']),
     );
   });
 });

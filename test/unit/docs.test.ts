@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { envKeys } from '../../src/config/load';
 import { createMetrics } from '../../src/metrics';
+import { COMMAND_TABLE } from '../../src/pipeline/command-table';
 
 const ROOT = join(__dirname, '..', '..');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -37,5 +38,26 @@ describe('README', () => {
     expect(names.length).toBeGreaterThan(10);
     const documented = new Set(README.split('\n').map(rowKey));
     for (const name of names) expect(documented.has(name) ? name : `${name} (missing)`).toBe(name);
+  });
+});
+
+/** The README's command table must list every command of the command table, in its order. */
+describe('README command table', () => {
+  it('has one row per command name: its event type and Kafka key, as the table has them', () => {
+    const section = README.slice(README.indexOf('## Commands and events'));
+    const rows = section
+      .slice(0, section.indexOf('\n\n', section.indexOf('| command')))
+      .split('\n')
+      .filter((line) => /^\|\s*`/.test(line))
+      .map((line) =>
+        line
+          .split('|')
+          .slice(1, -1)
+          .map((cell) => cell.trim().replace(/^`|`$/g, '')),
+      );
+    const expected = COMMAND_TABLE.flatMap((command) =>
+      command.commands.map((name) => [name, command.type, command.keyDoc]),
+    );
+    expect(rows).toEqual(expected);
   });
 });

@@ -1,6 +1,8 @@
 import { toKafkaRecord } from '../../src/events/cloudevents';
-import type { ReceiptMetadata } from '../../src/events/room-created-v1';
-import { ROOM_CREATED_V1, normalizeRoomCreated } from '../../src/events/room-created-v1';
+import type { ReceiptMetadata } from '../../src/events/normalize';
+import type { RoomCreatedV1 } from '../../src/events/room-created-v1';
+import { ROOM_CREATED_V1 } from '../../src/events/room-created-v1';
+import { commandFor } from '../../src/pipeline/command-table';
 import type { CreateRoomCallback } from '../../src/tencent/commands/create-room';
 import { createRoomSchema } from '../../src/tencent/commands/create-room';
 import { parseJsonBody } from '../../src/tencent/json';
@@ -28,13 +30,21 @@ function meta(rawBody: unknown, overrides: Partial<ReceiptMetadata> = {}): Recei
   };
 }
 
+const command = commandFor('Live.CallbackAfterCreateRoom')!;
+
+/** The event the command table builds from a validated callback. */
+function toEvent(callback: CreateRoomCallback, metadata: ReceiptMetadata) {
+  const event = command.toEvent(callback, metadata, { dataSchemaBaseUrl: BASE });
+  return { ...event, data: event.data as RoomCreatedV1 };
+}
+
 function normalize(body: Record<string, unknown>, overrides: Partial<ReceiptMetadata> = {}) {
-  const event = normalizeRoomCreated(validate(body), meta(body, overrides), BASE);
+  const event = toEvent(validate(body), meta(body, overrides));
   assertMatchesSchema(ROOM_CREATED_V1, event.data);
   return event;
 }
 
-describe('normalizeRoomCreated', () => {
+describe('Live.CallbackAfterCreateRoom → room.created.v1', () => {
   it("maps every field of Tencent's table (the spec's sample)", () => {
     const { data, attributes } = normalize({ ...SAMPLE_CREATE_ROOM });
     expect(data).toEqual({
@@ -126,7 +136,7 @@ describe('normalizeRoomCreated', () => {
       JSON.stringify(createRoomBody('r')).replace('"user3"', '144115216631667826'),
     );
     const body = parseJsonBody(raw);
-    const event = normalizeRoomCreated(validate(body), meta(body), BASE);
+    const event = toEvent(validate(body), meta(body));
     expect(event.data.ownerAccount).toBe('144115216631667826');
     assertMatchesSchema(ROOM_CREATED_V1, event.data);
   });
@@ -192,11 +202,7 @@ describe('createRoomSchema', () => {
 });
 
 describe('toKafkaRecord', () => {
-  const { attributes, data } = normalizeRoomCreated(
-    validate(createRoomBody('r')),
-    meta(createRoomBody('r')),
-    BASE,
-  );
+  const { attributes, data } = toEvent(validate(createRoomBody('r')), meta(createRoomBody('r')));
 
   it('binary mode puts attributes in ce_ headers and the data in the value', () => {
     const record = toKafkaRecord({ mode: 'binary', topic: 't', key: 'k', attributes, data });

@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import type { KafkaRecord } from '../../src/events/cloudevents';
+import { createMetrics } from '../../src/metrics';
+import { createCallbackReceiver } from '../../src/pipeline/receive-callback';
+import { GOLDEN_CASES } from '../fixtures/golden/cases';
+
+interface GoldenRecord {
+  name: string;
+  record: Omit<KafkaRecord, 'value'> & { value: string };
+}
+
+const GOLDEN = JSON.parse(
+  readFileSync(join(__dirname, '..', 'fixtures', 'golden', 'room-created-v1.records.json'), 'utf8'),
+) as GoldenRecord[];
+
+/** The record the receiver hands to the deliverer for one golden case. */
+async function recordOf(name: string): Promise<KafkaRecord> {
+  const c = GOLDEN_CASES.find((item) => item.name === name)!;
+  const records: KafkaRecord[] = [];
+  const receiver = createCallbackReceiver({
+    deliverer: {
+      deliver: (record) => {
+        records.push(record);
+        return Promise.resolve('published');
+      },
+      spooling: () => false,
+    },
+    metrics: createMetrics(new Registry(), { defaultMetrics: false }),
+    topic: 'tencent-live-events',
+    quarantineTopic: 'tencent-live-events.quarantine',
+    contentMode: c.mode,
+    dataSchemaBaseUrl: 'https://schemas.tencent-live-kafka-bridge.dev/events',
+    now: () => c.receivedAtMs,
+  });
+  await receiver.receive(
+    { query: c.query, app: { sdkAppId: c.query.sdkAppId, tokens: [], unsigned: true } },
+    Buffer.from(c.body, 'utf8'),
+    'application/json',
+  );
+  expect(records).toHaveLength(1);
+  return records[0]!;
+}
+
+/**
+ * `com.tencentcloud.live.room.created.v1` is published: its records were captured from the code
+ * before the command table (commit 98712fb) and must stay the same, byte for byte.
+ */
+describe('room.created.v1 golden records', () => {
+  it('covers every golden case', () => {
+    expect(GOLDEN.map((g) => g.name)).toEqual(GOLDEN_CASES.map((c) => c.name));
+  });
+
+  it.each(GOLDEN.map((g) => [g.name, g.record] as const))(
+    '%s: same topic, key, headers (in order) and value bytes',
+    async (name, expected) => {
+      const record = await recordOf(name);
+      expect(record.topic).toBe(expected.topic);
+      expect(record.key).toBe(expected.key);
+      expect(Object.entries(record.headers)).toEqual(Object.entries(expected.headers));
+      expect(record.value.toString('utf8')).toBe(expected.value);
+      expect(record.value.equals(Buffer.from(expected.value, 'utf8'))).toBe(true);
+      expect(record.eventId).toBe(expected.eventId);
+      expect(record.eventType).toBe(expected.eventType);
+    },
+  );
+});
