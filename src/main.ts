@@ -69,6 +69,10 @@ async function main(): Promise<void> {
   if (config.spool.enabled) {
     try {
       spool = await createWorkerSpool({
+        onCrash: (error) => {
+          logger.fatal({ err: error }, 'the spool worker thread stopped: exiting');
+          process.exit(1);
+        },
         path: join(config.spool.dir, 'spool.sqlite'),
         maxEvents: config.spool.maxEvents,
         maxBytes: config.spool.maxBytes,

@@ -64,11 +64,26 @@ function asBuffer(value: Uint8Array): Buffer {
  * once the file is open.
  * @throws SpoolUnavailableError when the file cannot be opened (locked by another process …).
  */
-export async function createWorkerSpool(options: SqliteSpoolOptions): Promise<Spool> {
+export async function createWorkerSpool(
+  options: SqliteSpoolOptions & {
+    /**
+     * The worker thread stopped without `close()` (a crash): every later call fails with
+     * SpoolUnavailableError. The server exits on it, so the spool is reopened by a fresh process.
+     */
+    onCrash?: (error: Error) => void;
+    /** Tests: sees the worker started. */
+    onWorker?: (worker: Worker) => void;
+  },
+): Promise<Spool> {
   // A clock cannot cross threads: the worker's spool uses its own Date.now.
-  const cloneable: Partial<SqliteSpoolOptions> = { ...options };
+  const cloneable: Partial<SqliteSpoolOptions> & { onCrash?: unknown; onWorker?: unknown } = {
+    ...options,
+  };
   delete cloneable.now;
+  delete cloneable.onCrash;
+  delete cloneable.onWorker;
   const worker = startWorker(cloneable as Omit<SqliteSpoolOptions, 'now'>);
+  options.onWorker?.(worker);
   const pending = new Map<
     number,
     { resolve: (value: unknown) => void; reject: (e: Error) => void }
@@ -94,10 +109,18 @@ export async function createWorkerSpool(options: SqliteSpoolOptions): Promise<Sp
         : new SpoolUnavailableError(message),
     );
   });
-  worker.on('error', (error) => failAll(new SpoolUnavailableError('spool worker failed', error)));
-  worker.on('exit', () => {
+  let closing = false;
+  let crash: Error | undefined;
+  worker.on('error', (error) => {
+    crash = new SpoolUnavailableError('the spool worker thread failed', error);
+    failAll(crash);
+  });
+  worker.on('exit', (code) => {
     exited = true;
-    failAll(new SpoolUnavailableError('the spool worker thread stopped'));
+    const error =
+      crash ?? new SpoolUnavailableError(`the spool worker thread stopped (code ${code})`);
+    failAll(error);
+    if (!closing && opened) options.onCrash?.(error);
   });
 
   const call = <T>(message: WithoutId<SpoolCall>): Promise<T> => {
@@ -109,9 +132,12 @@ export async function createWorkerSpool(options: SqliteSpoolOptions): Promise<Sp
     });
   };
 
+  let opened = false;
   try {
     await call({ op: 'open' });
+    opened = true;
   } catch (error) {
+    closing = true;
     await worker.terminate();
     throw error;
   }
@@ -128,6 +154,7 @@ export async function createWorkerSpool(options: SqliteSpoolOptions): Promise<Sp
     stats: () => stats,
     isEmpty: () => stats.depth === 0,
     close() {
+      closing = true;
       closed ??= call({ op: 'close' })
         .catch(() => undefined)
         .then(() => worker.terminate())

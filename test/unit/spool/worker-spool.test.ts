@@ -1,3 +1,4 @@
+import type { Worker } from 'node:worker_threads';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,5 +69,39 @@ describe('the spool on its worker thread', () => {
     const spool = await spoolAt();
     await spool.close();
     await expect(spool.peek(1)).rejects.toBeInstanceOf(SpoolUnavailableError);
+  });
+
+  it('reports a worker that stops without close() once, and fails every later call', async () => {
+    const crashes: Error[] = [];
+    let worker: Worker | undefined;
+    const spool = await createWorkerSpool({
+      path: join(dir, 'spool.sqlite'),
+      maxEvents: 10,
+      maxBytes: 1 << 20,
+      maxAgeSeconds: 3600,
+      onCrash: (error) => crashes.push(error),
+      onWorker: (started) => (worker = started),
+    });
+    await worker!.terminate();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(crashes).toHaveLength(1);
+    expect(crashes[0]).toBeInstanceOf(SpoolUnavailableError);
+    await expect(spool.append([message(1)])).rejects.toBeInstanceOf(SpoolUnavailableError);
+    await spool.close();
+    expect(crashes).toHaveLength(1);
+  });
+
+  it('does not report its own close as a crash', async () => {
+    const crashes: Error[] = [];
+    const spool = await createWorkerSpool({
+      path: join(dir, 'spool.sqlite'),
+      maxEvents: 10,
+      maxBytes: 1 << 20,
+      maxAgeSeconds: 3600,
+      onCrash: (error) => crashes.push(error),
+    });
+    await spool.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(crashes).toEqual([]);
   });
 });
