@@ -2,6 +2,7 @@ import Hapi from '@hapi/hapi';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { BridgeConfig, ResolvedApp } from './config/types';
+import { loadEventSchemas } from './events/schemas';
 import { adminPlugin } from './http/admin-plugin';
 import { callbackPlugin } from './http/callback-plugin';
 import type { EventPublisher } from './kafka/publisher';
@@ -23,6 +24,8 @@ export interface BridgeDependencies {
   /** The durable spool (config `spool.enabled`); absent: a failed publish answers 503. */
   spool?: Spool | undefined;
   now?: () => number;
+  /** Event type → JSON Schema bytes for the admin port; default the shipped `schemas/`. */
+  schemas?: ReadonlyMap<string, Buffer>;
 }
 
 export interface Bridge {
@@ -161,7 +164,10 @@ export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {
     return { ready: (checks.kafka || checks.spool) && checks.notStopping, checks };
   };
   const admin = Hapi.server({ host: config.admin.host, port: config.admin.port });
-  await admin.register({ plugin: adminPlugin, options: { registry: deps.registry, readiness } });
+  await admin.register({
+    plugin: adminPlugin,
+    options: { registry: deps.registry, readiness, schemas: deps.schemas ?? loadEventSchemas() },
+  });
 
   return {
     webhook,

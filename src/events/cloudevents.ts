@@ -11,7 +11,8 @@ export interface CloudEventAttributes {
   type: string;
   subject: string;
   time: string;
-  dataschema: string;
+  /** `<events.dataSchemaBaseUrl>/<type>.json`; absent when no base URL is configured. */
+  dataschema?: string;
   datacontenttype: 'application/json';
 }
 
@@ -72,7 +73,7 @@ export function toKafkaRecord(options: {
       ce_type: a.type,
       ce_subject: a.subject,
       ce_time: a.time,
-      ce_dataschema: a.dataschema,
+      ...(a.dataschema !== undefined && { ce_dataschema: a.dataschema }),
       'content-type': a.datacontenttype,
     },
     eventId: a.id,

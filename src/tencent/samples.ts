@@ -1,20 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../package-root';
 import { COMMAND_TABLE } from '../pipeline/command-table';
-
-/**
- * The package root: the nearest folder above this file with a package.json. The same answer
- * from `src/` (tsx, jest) and from `dist/src/` (the built CLI, the image).
- */
-function packageRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = parent;
-  }
-  return dir;
-}
 
 /** Where the vendor's sample bodies live: `fixtures/commands/<first command name>.json`. */
 export const SAMPLES_DIR = join(packageRoot(), 'fixtures', 'commands');
