@@ -86,18 +86,20 @@ function section(command: Command): string {
 }
 
 /**
- * Formats Markdown with the repository's Prettier, in a child process: Prettier 3 loads its
+ * Formats a file's text with the repository's Prettier, in a child process: Prettier 3 loads its
  * plugins with dynamic `import()`, which jest's CommonJS runtime does not allow.
  */
-function prettier(text: string): string {
+export function prettierFormat(text: string, filepath: string): string {
   const bin = join(ROOT, 'node_modules', 'prettier', 'bin', 'prettier.cjs');
-  const run = spawnSync(process.execPath, [bin, '--stdin-filepath', EVENTS_DOC], {
+  const run = spawnSync(process.execPath, [bin, '--stdin-filepath', filepath], {
     input: text,
     encoding: 'utf8',
   });
   if (run.status !== 0) throw new Error(`prettier failed: ${run.stderr}`);
   return run.stdout;
 }
+
+const prettier = (text: string): string => prettierFormat(text, EVENTS_DOC);
 
 /** docs/events.md as it should be, formatted with the repository's Prettier settings. */
 export function renderEventsDoc(): string {
