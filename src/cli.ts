@@ -10,9 +10,11 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { checkConfig } from './cli/config-command';
 import { allDeadLetters, exportLine, summarize, table } from './cli/dead-letter-commands';
 import { SendInputError, postCallback, resolveSendInput, signedUrl } from './cli/send-command';
+import { replayQuarantine } from './cli/replay-command';
 import { EXIT, SpoolOpenError, drainSpool, openSpool, spoolStatus } from './cli/spool-commands';
 import { ConfigError, loadConfig } from './config/load';
 import type { BridgeConfig } from './config/types';
+import { TopicRangeError } from './kafka/topic-reader';
 import { createLogger } from './logger';
 import { SAMPLE_NAMES } from './tencent/samples';
 
@@ -330,6 +332,78 @@ deadLetters
     );
     if (missing.length > 0) process.exit(EXIT.notDrained);
   });
+
+function time(value: string): number {
+  const parsed = /^[0-9]+$/.test(value) ? Number(value) : Date.parse(value);
+  if (Number.isNaN(parsed)) {
+    throw new InvalidArgumentError('must be an ISO 8601 time (2026-11-30T08:00:00Z) or epoch ms');
+  }
+  return parsed;
+}
+
+function offset(value: string): bigint {
+  if (!/^[0-9]+$/.test(value)) throw new InvalidArgumentError('must be an offset (0 or more)');
+  return BigInt(value);
+}
+
+program
+  .command('replay-quarantine')
+  .description(
+    'read records back from the quarantine topic (a time range or offsets; default all of it), ' +
+      're-run parsing and validation with the current schemas, publish those that pass now to ' +
+      'their topic with their ids, and report the rest: one JSON line per record, totals on ' +
+      'stderr (exit 0: none still fails, 1: some still fail, 2: usage or configuration)',
+  )
+  .option(
+    '--from <time>',
+    'from the first record at or after this time (ISO 8601 or epoch ms)',
+    time,
+  )
+  .option('--to <time>', 'up to the last record before this time', time)
+  .option('--partition <n>', 'only this partition', nonNegativeInteger)
+  .option('--from-offset <offset>', 'first offset to read (inclusive)', offset)
+  .option('--to-offset <offset>', 'offset to stop before (exclusive)', offset)
+  .option('--dry-run', 'report what would be published, publish nothing')
+  .option('--timeout-seconds <n>', 'give up after this long', positiveInteger, 300)
+  .action(async (options: ReplayCliOptions) => {
+    const settings = config();
+    // stdout is the report (JSON lines); log lines go to stderr
+    const logger = createLogger(settings.log.level, process.stderr);
+    const range = {
+      ...(options.from !== undefined && { fromTime: options.from }),
+      ...(options.to !== undefined && { toTime: options.to }),
+      ...(options.partition !== undefined && { partition: options.partition }),
+      ...(options.fromOffset !== undefined && { fromOffset: options.fromOffset }),
+      ...(options.toOffset !== undefined && { toOffset: options.toOffset }),
+    };
+    let summary;
+    try {
+      summary = await replayQuarantine({
+        config: settings,
+        logger,
+        range,
+        dryRun: options.dryRun === true,
+        timeoutMs: options.timeoutSeconds * 1000,
+        report: (line) => process.stdout.write(`${JSON.stringify(line)}\n`),
+        progress: (done, total) => logger.info({ done, of: Number(total) }, 'replaying'),
+      });
+    } catch (error) {
+      if (error instanceof TopicRangeError) fail(EXIT.usage, `error: ${error.message}`);
+      throw error;
+    }
+    process.stderr.write(`${JSON.stringify(summary)}\n`);
+    process.exit(summary.stillFails > 0 ? EXIT.notDrained : EXIT.ok);
+  });
+
+interface ReplayCliOptions {
+  from?: number;
+  to?: number;
+  partition?: number;
+  fromOffset?: bigint;
+  toOffset?: bigint;
+  dryRun?: boolean;
+  timeoutSeconds: number;
+}
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   fail(EXIT.notDrained, `error: ${error instanceof Error ? error.message : String(error)}`);
