@@ -158,7 +158,8 @@ async function main(): Promise<void> {
     // is on one partition, so a room's events are handled in order here.
     eachMessage: async ({ partition, message }) => {
       process.stdout.write(`p${partition} ${await handle(message)}\n`);
-      if (++printed >= maxEvents) await stop();
+      // disconnect waits for this handler to return: stop after it, not inside it
+      if (++printed >= maxEvents) setImmediate(() => void stop());
     },
   });
 }
