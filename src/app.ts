@@ -2,6 +2,7 @@ import Hapi from '@hapi/hapi';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { BridgeConfig, ResolvedApp } from './config/types';
+import { recordType } from './events/cloudevents';
 import { loadEventSchemas } from './events/schemas';
 import { adminPlugin } from './http/admin-plugin';
 import { callbackPlugin } from './http/callback-plugin';
@@ -44,16 +45,7 @@ export interface Bridge {
 }
 
 /** The metric type of a spooled record: its ce_type header, or the structured envelope's type. */
-function eventTypeOf(record: SpoolRecord): string {
-  const header = record.headers.ce_type;
-  if (header !== undefined) return header;
-  try {
-    const parsed = JSON.parse(record.value.toString('utf8')) as { type?: unknown };
-    return typeof parsed.type === 'string' ? parsed.type : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
+const eventTypeOf = (record: SpoolRecord): string => recordType(record);
 
 /** Builds the webhook and admin servers from config and dependencies. Reads no environment. */
 export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {

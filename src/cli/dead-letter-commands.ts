@@ -1,3 +1,4 @@
+import { recordType } from '../events/cloudevents';
 import type { DeadLetterRecord, SyncSpool } from '../spool';
 
 /** One dead letter as `dead-letters list` shows it (no value). */
@@ -13,24 +14,12 @@ export interface DeadLetterSummary {
   deadLetteredAt: string;
 }
 
-/** The type of a record: `ce_type` in binary mode, the JSON's `type` in structured mode. */
-function typeOf(record: DeadLetterRecord): string {
-  const header = record.headers.ce_type;
-  if (header !== undefined) return header;
-  try {
-    const parsed = JSON.parse(record.value.toString('utf8')) as { type?: unknown };
-    return typeof parsed.type === 'string' ? parsed.type : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
 /** The summary line of a dead letter. */
 export function summarize(record: DeadLetterRecord): DeadLetterSummary {
   return {
     id: record.id,
     eventId: record.eventId,
-    type: typeOf(record),
+    type: recordType(record),
     topic: record.topic,
     key: record.key,
     kafkaError: record.kafkaError,

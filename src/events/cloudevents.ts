@@ -80,3 +80,18 @@ export function toKafkaRecord(options: {
     eventType: a.type,
   };
 }
+
+/**
+ * The CloudEvents type of a record in either content mode: its `ce_type` header (binary), or the
+ * `type` of the JSON envelope (structured); `unknown` when it has neither.
+ */
+export function recordType(record: { headers: Record<string, string>; value: Buffer }): string {
+  const header = record.headers.ce_type;
+  if (header !== undefined) return header;
+  try {
+    const parsed = JSON.parse(record.value.toString('utf8')) as { type?: unknown };
+    return typeof parsed.type === 'string' ? parsed.type : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}

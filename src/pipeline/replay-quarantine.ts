@@ -1,8 +1,8 @@
 import { CallbackRejectedError } from '../errors';
-import type { ContentMode, KafkaRecord } from '../events/cloudevents';
+import type { KafkaRecord } from '../events/cloudevents';
+import { recordType } from '../events/cloudevents';
 import { CALLBACK_QUARANTINED_V1, isDeadLetterCopy } from '../events/quarantine';
-import type { Metrics } from '../metrics';
-import type { Command } from './command';
+import type { ReceiverOptions } from './receive-callback';
 import { createCallbackReceiver } from './receive-callback';
 
 /** A record read back from the quarantine topic. */
@@ -26,16 +26,17 @@ export type ReplayVerdict =
 /** The extension attributes the dead-letter copy adds; removed when it goes back to its topic. */
 const COPY_HEADERS = ['ce_quarantinereason', 'ce_kafkaerror', 'ce_originaltopic'] as const;
 
-export interface ReplayOptions {
-  metrics: Metrics;
-  topic: string;
-  topicByEntity?: Readonly<Record<string, string>>;
-  quarantineTopic: string;
-  contentMode: ContentMode;
-  dataSchemaBaseUrl: string;
-  /** The table to dispatch by (tests); default the command table. */
-  commandFor?: (name: string) => Command | undefined;
-}
+/** The receiver's settings that shape an event (as in the server's configuration). */
+export type ReplayOptions = Pick<
+  ReceiverOptions,
+  | 'metrics'
+  | 'topic'
+  | 'topicByEntity'
+  | 'quarantineTopic'
+  | 'contentMode'
+  | 'dataSchemaBaseUrl'
+  | 'commandFor'
+>;
 
 /**
  * Re-runs quarantined records through the receiver with the current command table and schemas
@@ -143,7 +144,7 @@ export function createQuarantineReplayer(options: ReplayOptions) {
         value: record.value,
         headers,
         eventId,
-        eventType: record.headers.ce_type ?? 'unknown',
+        eventType: recordType(record),
       },
     };
   }

@@ -5,7 +5,7 @@ import { quarantineRecord } from '../../src/events/quarantine';
 import { brokers, uniqueTopic } from '../helpers/bridge';
 import type { BridgeProcess } from '../helpers/bridge-process';
 import { startBridgeProcess } from '../helpers/bridge-process';
-import { runCli } from '../helpers/cli-process';
+import { runCli, setTopicConfig } from '../helpers/cli-process';
 import { readTopic, waitFor, waitKafkaConnected } from '../helpers/fault';
 import { createKafkaClient, createTopic } from '../helpers/kafka-broker';
 import { sampleText } from '../helpers/samples';
@@ -154,22 +154,7 @@ describe('replay-quarantine against the built service and the real broker', () =
     });
 
     // the topic limit raised: the refused event fits now
-    const admin = createKafkaClient(brokers(), 'cli-replay-test').admin();
-    await admin.connect();
-    try {
-      await admin.alterConfigs({
-        validateOnly: false,
-        resources: [
-          {
-            type: 2,
-            name: topic,
-            configEntries: [{ name: 'max.message.bytes', value: '1048588' }],
-          },
-        ],
-      });
-    } finally {
-      await admin.disconnect();
-    }
+    await setTopicConfig(brokers(), topic, 'max.message.bytes', '1048588');
     const run = await runCli(['replay-quarantine'], env);
     expect(run.code).toBe(1);
     const report = lines(run.stdout);

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { brokers, uniqueTopic } from '../helpers/bridge';
 import type { BridgeProcess } from '../helpers/bridge-process';
 import { freePort, startBridgeProcess } from '../helpers/bridge-process';
-import { runCli } from '../helpers/cli-process';
+import { runCli, setTopicConfig } from '../helpers/cli-process';
 import { waitFor, readTopic, waitKafkaConnected } from '../helpers/fault';
-import { createKafkaClient, createTopic } from '../helpers/kafka-broker';
+import { createTopic } from '../helpers/kafka-broker';
 import { kcatConsume } from '../helpers/kcat';
 import { sampleText } from '../helpers/samples';
 import { APP_ID, TOKEN } from '../helpers/tencent';
@@ -285,22 +285,7 @@ describe('the operator CLI against the built service and the real broker', () =>
     expect(JSON.parse(missing.stdout)).toMatchObject({ requeued: 0, notFound: [999999] });
 
     // the cause fixed: the topic takes larger records now
-    const admin = createKafkaClient(brokers(), 'cli-test').admin();
-    await admin.connect();
-    try {
-      await admin.alterConfigs({
-        validateOnly: false,
-        resources: [
-          {
-            type: 2,
-            name: topic,
-            configEntries: [{ name: 'max.message.bytes', value: '1048588' }],
-          },
-        ],
-      });
-    } finally {
-      await admin.disconnect();
-    }
+    await setTopicConfig(brokers(), topic, 'max.message.bytes', '1048588');
     const requeued = await runCli(['dead-letters', 'requeue', String(row!.id)], env);
     expect(requeued.code).toBe(0);
     expect(JSON.parse(requeued.stdout)).toEqual({

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { brokers, uniqueTopic } from '../helpers/bridge';
 import { freePort, startBridgeProcess } from '../helpers/bridge-process';
+import { runNode } from '../helpers/cli-process';
 import { consumeAll, createKafkaClient, createTopic } from '../helpers/kafka-broker';
 import { sampleText } from '../helpers/samples';
 import { APP_ID, TOKEN, callbackUrl } from '../helpers/tencent';
@@ -9,25 +9,8 @@ import { APP_ID, TOKEN, callbackUrl } from '../helpers/tencent';
 const ROOT = join(__dirname, '..', '..');
 
 /** Runs examples/consumer.ts with tsx until it exits (it stops after MAX_EVENTS lines). */
-async function runConsumer(env: Record<string, string>, timeoutMs = 60_000) {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(ROOT, 'examples', 'consumer.ts')],
-    {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  clearTimeout(timer);
-  return { code, stdout, stderr };
-}
+const runConsumer = (env: Record<string, string>) =>
+  runNode(['--import', 'tsx', join(ROOT, 'examples', 'consumer.ts')], env);
 
 describe('examples/consumer.ts against the built service and the real broker', () => {
   it('validates each event against the schema the bridge serves, drops the duplicate, flags the invalid and the unknown v2', async () => {

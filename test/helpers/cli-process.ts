@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { ConfigResourceTypes } from 'kafkajs';
+import { createKafkaClient } from './kafka-broker';
 
 const ROOT = join(__dirname, '..', '..');
 /** The built operator CLI, run as people run it (package.json `bin`). */
@@ -23,7 +25,16 @@ export async function runCli(
   options: { stdin?: string | Buffer; timeoutMs?: number } = {},
 ): Promise<CliRun> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
-  const child = spawn(process.execPath, [CLI, ...args], {
+  return runNode([CLI, ...args], env, options);
+}
+
+/** Runs `node <argv>` the same way as {@link runCli} (e.g. `--import tsx examples/….ts`). */
+export async function runNode(
+  argv: readonly string[],
+  env: Record<string, string> = {},
+  options: { stdin?: string | Buffer; timeoutMs?: number } = {},
+): Promise<CliRun> {
+  const child = spawn(process.execPath, argv, {
     cwd: ROOT,
     env: { PATH: process.env.PATH, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -37,4 +48,20 @@ export async function runCli(
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   clearTimeout(timer);
   return { code, stdout, stderr };
+}
+
+/** Sets one config entry of a topic (e.g. raises `max.message.bytes` once a test fixed "the cause"). */
+export async function setTopicConfig(brokers: string, topic: string, name: string, value: string) {
+  const admin = createKafkaClient(brokers, 'topic-config').admin();
+  await admin.connect();
+  try {
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [
+        { type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name, value }] },
+      ],
+    });
+  } finally {
+    await admin.disconnect();
+  }
 }
