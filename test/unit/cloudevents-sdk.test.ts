@@ -1,54 +1,30 @@
 import { CloudEvent, Kafka } from 'cloudevents';
-import { Registry } from 'prom-client';
 import type { ContentMode, KafkaRecord } from '../../src/events/cloudevents';
-import { createMetrics } from '../../src/metrics';
 import { commandFor } from '../../src/pipeline/command-table';
-import { createCallbackReceiver } from '../../src/pipeline/receive-callback';
 import { parseJsonBody } from '../../src/tencent/json';
 import { assertMatchesSchema } from '../helpers/event-schema';
+import { receiveOnce } from '../helpers/receive-once';
 import { ALL_COMMANDS, sampleText } from '../helpers/samples';
 
 const APP = '1400000001';
 const RECEIVED_AT = Date.parse('2026-11-30T08:00:00.000Z');
 
 /** The record the receiver makes of a command's sample, in one content mode. */
-async function recordOf(command: string, mode: ContentMode, base: string): Promise<KafkaRecord> {
-  const records: KafkaRecord[] = [];
-  const receiver = createCallbackReceiver({
-    deliverer: {
-      deliver: (record) => {
-        records.push(record);
-        return Promise.resolve('published');
-      },
-      spooling: () => false,
+const recordOf = (command: string, mode: ContentMode, base: string): Promise<KafkaRecord> =>
+  receiveOnce({
+    sdkAppId: APP,
+    command,
+    body: sampleText(command),
+    receivedAtMs: RECEIVED_AT,
+    clientIp: '203.0.113.7',
+    optPlatform: 'iOS',
+    receiver: {
+      topic: 'tencent-live-events',
+      quarantineTopic: 'tencent-live-events.quarantine',
+      contentMode: mode,
+      dataSchemaBaseUrl: base,
     },
-    metrics: createMetrics(new Registry(), { defaultMetrics: false }),
-    topic: 'tencent-live-events',
-    quarantineTopic: 'tencent-live-events.quarantine',
-    contentMode: mode,
-    dataSchemaBaseUrl: base,
-    publishBeforeEvents: true,
-    now: () => RECEIVED_AT,
   });
-  await receiver.receive(
-    {
-      query: {
-        sdkAppId: APP,
-        command,
-        contentType: 'json',
-        clientIp: '203.0.113.7',
-        optPlatform: 'iOS',
-        sign: undefined,
-        requestTime: undefined,
-      },
-      app: { sdkAppId: APP, tokens: [], unsigned: true },
-    },
-    Buffer.from(sampleText(command)),
-    'application/json',
-  );
-  expect(records).toHaveLength(1);
-  return records[0]!;
-}
 
 /** A consumed record as the SDK's Kafka binding takes it: headers and value as text. */
 function asConsumed(record: KafkaRecord) {

@@ -3,7 +3,7 @@ import { deadLetterRecord, quarantineRecord } from '../../src/events/quarantine'
 import type { KafkaRecord } from '../../src/events/cloudevents';
 import { createMetrics } from '../../src/metrics';
 import { createQuarantineReplayer } from '../../src/pipeline/replay-quarantine';
-import { createCallbackReceiver } from '../../src/pipeline/receive-callback';
+import { receiveOnce } from '../helpers/receive-once';
 import { sampleText } from '../helpers/samples';
 
 const APP = '1400000001';
@@ -21,39 +21,8 @@ const replayer = () =>
   });
 
 /** What the live receiver publishes for a body received at `AT` (the reference). */
-async function liveRecord(command: string, body: string): Promise<KafkaRecord> {
-  let captured: KafkaRecord | undefined;
-  const receiver = createCallbackReceiver({
-    deliverer: {
-      deliver: (record) => {
-        captured = record;
-        return Promise.resolve('published');
-      },
-      spooling: () => false,
-    },
-    metrics: createMetrics(new Registry(), { defaultMetrics: false }),
-    ...options,
-    publishBeforeEvents: true,
-    now: () => AT,
-  });
-  await receiver.receive(
-    {
-      query: {
-        sdkAppId: APP,
-        command,
-        contentType: 'json',
-        clientIp: undefined,
-        optPlatform: undefined,
-        sign: undefined,
-        requestTime: undefined,
-      },
-      app: { sdkAppId: APP, tokens: [], unsigned: true },
-    },
-    Buffer.from(body),
-    'application/json',
-  );
-  return captured!;
-}
+const liveRecord = (command: string, body: string): Promise<KafkaRecord> =>
+  receiveOnce({ sdkAppId: APP, command, body, receivedAtMs: AT, receiver: options });
 
 const asRead = (record: KafkaRecord, offset = '0') => ({
   partition: 0,
