@@ -46,6 +46,7 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY config ./config
 COPY schemas ./schemas
+COPY fixtures ./fixtures
 # Default spool location (config spool.dir ".spool", relative to /app). Declared a volume so a
 # read-only container still has somewhere to write; the Helm chart mounts its own volume and
 # points spool.dir at it.

@@ -142,10 +142,7 @@ function time(count: number, fn: () => unknown): number {
 function validation(count: number): void {
   for (const row of COMMAND_TABLE) {
     const name = row.commands[0]!;
-    const file =
-      name === 'Live.CallbackAfterCreateRoom'
-        ? `${REPO_ROOT}/test/fixtures/create-room.json`
-        : `${REPO_ROOT}/test/fixtures/commands/${name}.json`;
+    const file = `${REPO_ROOT}/fixtures/commands/${name}.json`;
     const parsed = parseJsonBody(readFileSync(file));
     const ours = time(count, () => row.validate(parsed));
     const joi = time(count, () => row.schema.validate(parsed, { abortEarly: true, convert: true }));

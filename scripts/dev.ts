@@ -22,7 +22,7 @@ const TOKEN = process.env.TENCENT_CALLBACK_TOKEN ?? 'dev-callback-token';
 const PORT = process.env.PORT ?? '8080';
 const ADMIN_PORT = process.env.ADMIN_PORT ?? '9464';
 const TOPIC = process.env.KAFKA_TOPIC ?? 'tencent-live-events';
-const SAMPLE = join(ROOT, 'test', 'fixtures', 'create-room.json');
+const SAMPLE = join(ROOT, 'fixtures', 'commands', 'Live.CallbackAfterCreateRoom.json');
 const PATH = '/webhooks/tencent/live';
 
 /** Every wait is bounded: a first start on a busy 2-core machine takes seconds, not minutes. */
@@ -362,7 +362,7 @@ for 60 s; this same sample is answered OK as a re-delivery, without a second rec
 RoomId or CreateTime for a new event):
 
   T=$(date +%s); S=$(printf '%s' "${TOKEN}$T" | sha256sum | cut -d' ' -f1); \\
-  curl -sS -i -X POST -H 'content-type: application/json' --data-binary @test/fixtures/create-room.json \\
+  curl -sS -i -X POST -H 'content-type: application/json' --data-binary @fixtures/commands/Live.CallbackAfterCreateRoom.json \\
     "http://127.0.0.1:${PORT}${PATH}?SdkAppid=${APP_ID}&CallbackCommand=Live.CallbackAfterCreateRoom&contenttype=json&ClientIP=127.0.0.1&OptPlatform=RESTAPI&Sign=$S&RequestTime=$T"
 
 Metrics: curl -s http://127.0.0.1:${ADMIN_PORT}/metrics | grep live_bridge

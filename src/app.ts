@@ -2,6 +2,8 @@ import Hapi from '@hapi/hapi';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { BridgeConfig, ResolvedApp } from './config/types';
+import { recordType } from './events/cloudevents';
+import { loadEventSchemas } from './events/schemas';
 import { adminPlugin } from './http/admin-plugin';
 import { callbackPlugin } from './http/callback-plugin';
 import type { EventPublisher } from './kafka/publisher';
@@ -23,6 +25,8 @@ export interface BridgeDependencies {
   /** The durable spool (config `spool.enabled`); absent: a failed publish answers 503. */
   spool?: Spool | undefined;
   now?: () => number;
+  /** Event type → JSON Schema bytes for the admin port; default the shipped `schemas/`. */
+  schemas?: ReadonlyMap<string, Buffer>;
 }
 
 export interface Bridge {
@@ -41,16 +45,7 @@ export interface Bridge {
 }
 
 /** The metric type of a spooled record: its ce_type header, or the structured envelope's type. */
-function eventTypeOf(record: SpoolRecord): string {
-  const header = record.headers.ce_type;
-  if (header !== undefined) return header;
-  try {
-    const parsed = JSON.parse(record.value.toString('utf8')) as { type?: unknown };
-    return typeof parsed.type === 'string' ? parsed.type : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
+const eventTypeOf = (record: SpoolRecord): string => recordType(record);
 
 /** Builds the webhook and admin servers from config and dependencies. Reads no environment. */
 export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {
@@ -161,7 +156,10 @@ export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {
     return { ready: (checks.kafka || checks.spool) && checks.notStopping, checks };
   };
   const admin = Hapi.server({ host: config.admin.host, port: config.admin.port });
-  await admin.register({ plugin: adminPlugin, options: { registry: deps.registry, readiness } });
+  await admin.register({
+    plugin: adminPlugin,
+    options: { registry: deps.registry, readiness, schemas: deps.schemas ?? loadEventSchemas() },
+  });
 
   return {
     webhook,

@@ -4,10 +4,10 @@
  * purpose (not imported from src/), so the benchmark does not trust the code it measures.
  *
  * - `create-room`: Tencent's sample `Live.CallbackAfterCreateRoom` body
- *   (test/fixtures/create-room.json) with a unique `RoomInfo.RoomId` per request.
+ *   (fixtures/commands/) with a unique `RoomInfo.RoomId` per request.
  * - `mixed`: traffic shaped like a busy Live app ({@link MIX}): member-state changes dominate,
  *   then seats and metadata, rare room creations and destructions; each the vendor's sample
- *   (test/fixtures/commands/) with a unique room id per request.
+ *   (fixtures/commands/) with a unique room id per request.
  *
  * A unique room id per request matters: the event id is derived from what the callback says, and
  * the bridge answers a repeated id as a duplicate without producing to Kafka.
@@ -24,7 +24,7 @@ export const CREATE_ROOM = 'Live.CallbackAfterCreateRoom';
 export const OK_ANSWER = '{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}';
 
 export const REPO_ROOT = join(__dirname, '..', '..');
-const FIXTURES = join(REPO_ROOT, 'test', 'fixtures');
+const FIXTURES = join(REPO_ROOT, 'fixtures', 'commands');
 
 export type PayloadKind = 'create-room' | 'mixed';
 
@@ -47,10 +47,7 @@ const MARK = '__BENCH_ROOM_ID__';
 
 /** A command's sample body with a placeholder room id, split around it once. */
 function bodyTemplate(command: string): [string, string] {
-  const file =
-    command === CREATE_ROOM
-      ? join(FIXTURES, 'create-room.json')
-      : join(FIXTURES, 'commands', `${command}.json`);
+  const file = join(FIXTURES, `${command}.json`);
   const sample = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   const room = sample.RoomInfo as Record<string, unknown> | undefined;
   // create-room and update-room-info carry the room id in RoomInfo, the others at the top

@@ -86,18 +86,20 @@ function section(command: Command): string {
 }
 
 /**
- * Formats Markdown with the repository's Prettier, in a child process: Prettier 3 loads its
+ * Formats a file's text with the repository's Prettier, in a child process: Prettier 3 loads its
  * plugins with dynamic `import()`, which jest's CommonJS runtime does not allow.
  */
-function prettier(text: string): string {
+export function prettierFormat(text: string, filepath: string): string {
   const bin = join(ROOT, 'node_modules', 'prettier', 'bin', 'prettier.cjs');
-  const run = spawnSync(process.execPath, [bin, '--stdin-filepath', EVENTS_DOC], {
+  const run = spawnSync(process.execPath, [bin, '--stdin-filepath', filepath], {
     input: text,
     encoding: 'utf8',
   });
   if (run.status !== 0) throw new Error(`prettier failed: ${run.stderr}`);
   return run.stdout;
 }
+
+const prettier = (text: string): string => prettierFormat(text, EVENTS_DOC);
 
 /** docs/events.md as it should be, formatted with the repository's Prettier settings. */
 export function renderEventsDoc(): string {
@@ -110,7 +112,7 @@ export function renderEventsDoc(): string {
     '',
     '<!-- Generated from schemas/ and src/pipeline/command-table.ts by `npm run docs:events`. Do not edit. -->',
     '',
-    'Every event is a [CloudEvents 1.0](https://github.com/cloudevents/spec) event in Kafka, in binary mode by default: the attributes are `ce_*` headers (`ce_specversion`, `ce_id`, `ce_source` = `tencentcloud:live:<SdkAppid>`, `ce_type`, `ce_subject`, `ce_time` = `eventTime`, `ce_dataschema`) and the value is the data described below (structured mode: the whole event as JSON). `ce_id` is deterministic: a re-delivered callback gets the same id, so consumers can drop the copy.',
+    'Every event is a [CloudEvents 1.0](https://github.com/cloudevents/spec) event in Kafka, in binary mode by default: the attributes are `ce_*` headers (`ce_specversion`, `ce_id`, `ce_source` = `tencentcloud:live:<SdkAppid>`, `ce_type`, `ce_subject`, `ce_time` = `eventTime`, and `ce_dataschema` when `events.dataSchemaBaseUrl` is set) and the value is the data described below (structured mode: the whole event as JSON). `ce_id` is deterministic: a re-delivered callback gets the same id, so consumers can drop the copy.',
     '',
     'Conventions of every type: field names are camelCase forms of Tencent’s; every field is present, `null` when Tencent did not send it; ids are strings, also when Tencent sent an 18-digit number; times are RFC 3339 in UTC; `eventTime` says when it happened and `eventTimeSource` which input said so; `receivedAt`, `clientIp` and `optPlatform` say how the bridge received it; fields Tencent sent that v1 does not name are kept, exactly as sent, under `extensions` (of the object that carried them). A v1 type only grows by optional additions; a breaking change is a new `.v2` type.',
     '',

@@ -134,9 +134,11 @@ export const configSchema: Joi.ObjectSchema<BridgeConfig> = Joi.object<BridgeCon
   }).required(),
   events: Joi.object({
     contentMode: Joi.string().valid('binary', 'structured').required(),
+    // '' (the default): events carry no dataschema attribute
     dataSchemaBaseUrl: Joi.string()
       .uri({ scheme: ['http', 'https'] })
       .pattern(/[^/]$/)
+      .allow('')
       .required(),
   }).required(),
   spool: Joi.object({

@@ -11,7 +11,8 @@ export interface CloudEventAttributes {
   type: string;
   subject: string;
   time: string;
-  dataschema: string;
+  /** `<events.dataSchemaBaseUrl>/<type>.json`; absent when no base URL is configured. */
+  dataschema?: string;
   datacontenttype: 'application/json';
 }
 
@@ -72,10 +73,25 @@ export function toKafkaRecord(options: {
       ce_type: a.type,
       ce_subject: a.subject,
       ce_time: a.time,
-      ce_dataschema: a.dataschema,
+      ...(a.dataschema !== undefined && { ce_dataschema: a.dataschema }),
       'content-type': a.datacontenttype,
     },
     eventId: a.id,
     eventType: a.type,
   };
+}
+
+/**
+ * The CloudEvents type of a record in either content mode: its `ce_type` header (binary), or the
+ * `type` of the JSON envelope (structured); `unknown` when it has neither.
+ */
+export function recordType(record: { headers: Record<string, string>; value: Buffer }): string {
+  const header = record.headers.ce_type;
+  if (header !== undefined) return header;
+  try {
+    const parsed = JSON.parse(record.value.toString('utf8')) as { type?: unknown };
+    return typeof parsed.type === 'string' ? parsed.type : 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }

@@ -9,12 +9,18 @@ export interface ReadinessCheck {
 export interface AdminPluginOptions {
   registry: Registry;
   readiness: () => ReadinessCheck;
+  /** Event type → its JSON Schema's bytes, served at `/schemas/<type>.json`. */
+  schemas?: ReadonlyMap<string, Buffer>;
 }
 
-/** The admin listener: `/metrics` for Prometheus, `/healthz` (alive), `/readyz` (can accept). */
+/**
+ * The admin listener: `/metrics` for Prometheus, `/healthz` (alive), `/readyz` (can accept),
+ * and `/schemas/<type>.json`, the JSON Schema of each event type (what `ce_dataschema` can point
+ * at: set `events.dataSchemaBaseUrl` to `http://<admin host>:<port>/schemas`).
+ */
 export const adminPlugin: Plugin<AdminPluginOptions> = {
   name: 'live-bridge-admin',
-  register(server, { registry, readiness }) {
+  register(server, { registry, readiness, schemas = new Map<string, Buffer>() }) {
     server.route({
       method: 'GET',
       path: '/metrics',
@@ -33,6 +39,19 @@ export const adminPlugin: Plugin<AdminPluginOptions> = {
       handler(_request, h) {
         const check = readiness();
         return h.response(check).code(check.ready ? 200 : 503);
+      },
+    });
+    server.route({
+      method: 'GET',
+      path: '/schemas/{file}',
+      handler(request, h) {
+        const file = String(request.params.file);
+        const schema = file.endsWith('.json') ? schemas.get(file.slice(0, -5)) : undefined;
+        if (schema === undefined) return h.response({ error: 'no such schema' }).code(404);
+        return h
+          .response(schema)
+          .type('application/schema+json')
+          .header('cache-control', 'public, max-age=300');
       },
     });
   },

@@ -71,7 +71,8 @@ export interface Command {
   readonly validate: (parsed: object) => Validation<unknown>;
   /**
    * Builds the event from a value `validate` returned. `verdict` is the answer given to a
-   * before-callback (it is part of the observation's data).
+   * before-callback (it is part of the observation's data). `dataSchemaBaseUrl` '' leaves the
+   * `dataschema` attribute out.
    */
   toEvent(
     value: unknown,
@@ -103,7 +104,8 @@ function attributes<D extends EventData>(
     type,
     subject: keying.subject(data),
     time: data.eventTime,
-    dataschema: `${dataSchemaBaseUrl}/${type}.json`,
+    // no base configured: no dataschema (never a URL that does not resolve); see docs/decisions.md
+    ...(dataSchemaBaseUrl !== '' && { dataschema: `${dataSchemaBaseUrl}/${type}.json` }),
     datacontenttype: 'application/json',
   };
 }

@@ -99,6 +99,14 @@ export interface SyncSpool {
   addDeadLetters(messages: readonly DeadLetterMessage[]): void;
   /** Dead letters oldest first, after `afterId` (exclusive), at most `limit`. */
   deadLetters(limit: number, afterId?: number): DeadLetterRecord[];
+  /**
+   * Moves dead letters back to the tail of the spool, in id order, in one transaction, so the
+   * drainer publishes them again (an operator's decision once the cause is fixed). Their
+   * `acceptedAt` becomes now: a re-queued record must not make the spool look `maxAge` old.
+   * Ids the table does not hold are skipped. Bounds are not checked (the records were already
+   * accepted once). Returns the dead letters moved.
+   */
+  requeueDeadLetters(ids: readonly number[]): DeadLetterRecord[];
   /** Cheap (in-memory counters); safe to call on every request. */
   stats(): SpoolStats;
   isEmpty(): boolean;

@@ -77,6 +77,9 @@ interface Statements {
   insertDeadLetter: StatementSync;
   deadLetters: StatementSync;
   deadLetterCount: StatementSync;
+  deadLetter: StatementSync;
+  requeue: StatementSync;
+  deleteDeadLetter: StatementSync;
 }
 
 /**
@@ -129,6 +132,16 @@ export function createSqliteSpool(opts: SqliteSpoolOptions): SyncSpool {
         'SELECT id, topic, key, value, headers, event_id, accepted_at, kafka_error, dead_lettered_at FROM dead_letter WHERE id > ? ORDER BY id LIMIT ?',
       ),
       deadLetterCount: db.prepare('SELECT COUNT(*) AS n FROM dead_letter'),
+      deadLetter: db.prepare(
+        'SELECT id, topic, key, value, headers, event_id, accepted_at, kafka_error, dead_lettered_at FROM dead_letter WHERE id = ?',
+      ),
+      requeue: db.prepare(
+        'INSERT INTO spool (topic, key, value, headers, event_id, accepted_at, bytes) ' +
+          'SELECT topic, key, value, headers, event_id, ?, ' +
+          'length(value) + length(CAST(key AS BLOB)) + length(CAST(headers AS BLOB)) ' +
+          'FROM dead_letter WHERE id = ?',
+      ),
+      deleteDeadLetter: db.prepare('DELETE FROM dead_letter WHERE id = ?'),
     };
     const totals = readTotals(stmts);
     depth = totals.depth;
@@ -315,6 +328,29 @@ export function createSqliteSpool(opts: SqliteSpoolOptions): SyncSpool {
       } catch (err) {
         throw unavailable(`cannot read dead letters of ${opts.path}`, err);
       }
+    },
+
+    requeueDeadLetters(ids: readonly number[]): DeadLetterRecord[] {
+      ensureOpen();
+      const moved: DeadLetterRecord[] = [];
+      try {
+        db.exec('BEGIN IMMEDIATE');
+        const requeuedAt = now();
+        for (const id of [...new Set(ids)].sort((a, b) => a - b)) {
+          const row = stmts.deadLetter.get(id);
+          if (row === undefined) continue;
+          stmts.requeue.run(requeuedAt, id);
+          stmts.deleteDeadLetter.run(id);
+          moved.push(toDeadLetter(row));
+        }
+        db.exec('COMMIT');
+      } catch (err) {
+        rollbackQuietly();
+        throw unavailable(`cannot re-queue dead letters of ${opts.path}`, err);
+      } finally {
+        resyncCounters();
+      }
+      return moved;
     },
 
     stats(): SpoolStats {

@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { COMMAND_TABLE, commandFor } from '../../src/pipeline/command-table';
 import { parseJsonBody } from '../../src/tencent/json';
 import { brokers, uniqueTopic } from '../helpers/bridge';
 import type { BridgeProcess } from '../helpers/bridge-process';
-import { readMetrics, startBridgeProcess } from '../helpers/bridge-process';
+import { freePort, readMetrics, startBridgeProcess } from '../helpers/bridge-process';
 import { assertMatchesSchema } from '../helpers/event-schema';
 import { createTopic } from '../helpers/kafka-broker';
 import { kcatConsume } from '../helpers/kcat';
@@ -43,7 +45,11 @@ describe('every Live callback through the built service, read back with kcat', (
     for (const name of [topic, memberTopic, quarantineTopic]) {
       await createTopic(brokers(), name, 3);
     }
+    const adminPort = await freePort();
     const bridge = await startBridgeProcess({
+      ADMIN_PORT: String(adminPort),
+      // ce_dataschema points at the bridge's own admin port, which serves schemas/
+      EVENTS_DATA_SCHEMA_BASE_URL: `http://127.0.0.1:${adminPort}/schemas`,
       TENCENT_SDK_APP_ID: APP_ID,
       TENCENT_CALLBACK_TOKEN: TOKEN,
       KAFKA_BROKERS: brokers(),
@@ -90,6 +96,7 @@ describe('every Live callback through the built service, read back with kcat', (
         kcatConsume(brokers(), memberTopic, members.length),
         kcatConsume(brokers(), quarantineTopic, 1),
       ]);
+      const schemaUrls = new Set<string>();
       for (const message of [...main, ...routed]) {
         const command = ids.get(message.headers.ce_id!);
         expect(command).toBeDefined();
@@ -100,11 +107,18 @@ describe('every Live callback through the built service, read back with kcat', (
         expect(message.key).toBe(expectedKey(type, data));
         expect(message.headers.ce_source).toBe(`tencentcloud:live:${APP_ID}`);
         expect(message.headers.ce_time).toBe(data.eventTime);
-        expect(message.headers.ce_dataschema).toMatch(
-          new RegExp(`/${type.replace(/\./g, '\\.')}\\.json$`),
-        );
+        expect(message.headers.ce_dataschema).toBe(`${bridge.admin}/schemas/${type}.json`);
+        schemaUrls.add(message.headers.ce_dataschema!);
         // ids Tencent sent as 18-digit numbers arrive as strings, digit for digit
         expect(message.payload).not.toMatch(/[:[,]14411\d{13}[,\]}]/);
+      }
+      // every dataschema URL answers with the schema file the event was checked against
+      expect(schemaUrls.size).toBe(COMMAND_TABLE.length);
+      for (const url of schemaUrls) {
+        const response = await fetch(url);
+        expect({ url, status: response.status }).toEqual({ url, status: 200 });
+        const file = join(__dirname, '..', '..', 'schemas', url.slice(url.lastIndexOf('/') + 1));
+        expect(await response.text()).toBe(readFileSync(file, 'utf8'));
       }
       expect(new Set(routed.map((m) => m.headers.ce_type))).toEqual(
         new Set(['com.tencentcloud.live.member.state_changed.v1']),

@@ -61,6 +61,16 @@ export function createMemorySpool(now: () => number = Date.now): MemorySpool {
     deadLetters(limit, afterId = 0) {
       return dead.filter((d) => d.id > afterId).slice(0, limit);
     },
+    requeueDeadLetters(ids) {
+      open();
+      const moved = dead.filter((d) => ids.includes(d.id));
+      for (const d of moved) {
+        dead.splice(dead.indexOf(d), 1);
+        const { topic, key, value, headers, eventId } = d;
+        records.push({ topic, key, value, headers, eventId, acceptedAt: now(), seq: ++seq });
+      }
+      return moved;
+    },
     stats() {
       return {
         depth: records.length,

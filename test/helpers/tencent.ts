@@ -2,9 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { computeSign } from '../../src/tencent/signature';
 
-/** The sample body of Tencent's page for Live.CallbackAfterCreateRoom (spec/000_…txt). */
+/** The sample body of Tencent's page for Live.CallbackAfterCreateRoom (spec/000_…txt), fixtures/commands/. */
 export const SAMPLE_CREATE_ROOM: Readonly<Record<string, unknown>> = JSON.parse(
-  readFileSync(join(__dirname, '..', 'fixtures', 'create-room.json'), 'utf8'),
+  readFileSync(
+    join(__dirname, '..', '..', 'fixtures', 'commands', 'Live.CallbackAfterCreateRoom.json'),
+    'utf8',
+  ),
 ) as Record<string, unknown>;
 
 export const APP_ID = '1400000001';

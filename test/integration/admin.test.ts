@@ -1,5 +1,10 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { COMMAND_TABLE } from '../../src/pipeline/command-table';
 import type { TestBridge } from '../helpers/bridge';
 import { buildTestBridge } from '../helpers/bridge';
+
+const SCHEMAS = join(__dirname, '..', '..', 'schemas');
 
 let t: TestBridge;
 
@@ -44,5 +49,31 @@ describe('admin listener', () => {
       ready: true,
       checks: { kafka: true, spool: false, notStopping: true },
     });
+  });
+
+  it("serves every event type's JSON Schema from schemas/, byte for byte, and 404 otherwise", async () => {
+    const files = readdirSync(SCHEMAS).filter((file) => file.endsWith('.json'));
+    expect(files.length).toBe(COMMAND_TABLE.length);
+    for (const row of COMMAND_TABLE) {
+      const response = await t.bridge.admin.inject(`/schemas/${row.type}.json`);
+      expect({ type: row.type, status: response.statusCode }).toEqual({
+        type: row.type,
+        status: 200,
+      });
+      expect(response.headers['content-type']).toMatch(/^application\/schema\+json/);
+      expect(response.rawPayload.equals(readFileSync(join(SCHEMAS, `${row.type}.json`)))).toBe(
+        true,
+      );
+    }
+    for (const path of [
+      '/schemas/com.tencentcloud.live.room.created.v9.json',
+      '/schemas/com.tencentcloud.live.room.created.v1',
+      '/schemas/..%2Fpackage.json',
+    ]) {
+      expect({ path, status: (await t.bridge.admin.inject(path)).statusCode }).toEqual({
+        path,
+        status: 404,
+      });
+    }
   });
 });

@@ -16,7 +16,10 @@ const GOLDEN = JSON.parse(
 ) as GoldenRecord[];
 
 /** The record the receiver hands to the deliverer for one golden case. */
-async function recordOf(name: string): Promise<KafkaRecord> {
+async function recordOf(
+  name: string,
+  dataSchemaBaseUrl = 'https://schemas.tencent-live-kafka-bridge.dev/events',
+): Promise<KafkaRecord> {
   const c = GOLDEN_CASES.find((item) => item.name === name)!;
   const records: KafkaRecord[] = [];
   const receiver = createCallbackReceiver({
@@ -31,7 +34,7 @@ async function recordOf(name: string): Promise<KafkaRecord> {
     topic: 'tencent-live-events',
     quarantineTopic: 'tencent-live-events.quarantine',
     contentMode: c.mode,
-    dataSchemaBaseUrl: 'https://schemas.tencent-live-kafka-bridge.dev/events',
+    dataSchemaBaseUrl,
     now: () => c.receivedAtMs,
   });
   await receiver.receive(
@@ -63,6 +66,25 @@ describe('room.created.v1 golden records', () => {
       expect(record.value.equals(Buffer.from(expected.value, 'utf8'))).toBe(true);
       expect(record.eventId).toBe(expected.eventId);
       expect(record.eventType).toBe(expected.eventType);
+    },
+  );
+
+  // The default `events.dataSchemaBaseUrl` is '' since issue 12 (the host above never existed):
+  // the same records without the dataschema attribute, every other byte as pinned above.
+  it.each(GOLDEN.map((g) => [g.name, g.record] as const))(
+    '%s with the default config: the pinned record without dataschema, nothing else changed',
+    async (name, expected) => {
+      const record = await recordOf(name, '');
+      const headers = Object.entries(expected.headers).filter(([key]) => key !== 'ce_dataschema');
+      expect(Object.entries(record.headers)).toEqual(headers);
+      const value = expected.headers.ce_dataschema
+        ? expected.value
+        : expected.value.replace(/"dataschema":"[^"]*",/, '');
+      expect(value).not.toContain('dataschema');
+      expect(record.value.toString('utf8')).toBe(value);
+      expect(record.eventId).toBe(expected.eventId);
+      expect(record.key).toBe(expected.key);
+      expect(record.topic).toBe(expected.topic);
     },
   );
 });

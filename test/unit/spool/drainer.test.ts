@@ -344,6 +344,7 @@ describe('drainer', () => {
         real.removeThrough(s);
       },
       addDeadLetters: (m) => real.addDeadLetters(m),
+      requeueDeadLetters: (ids) => real.requeueDeadLetters(ids),
       deadLetters: (l, after) => real.deadLetters(l, after),
       stats: () => real.stats(),
       isEmpty: () => real.isEmpty(),

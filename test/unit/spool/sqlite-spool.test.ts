@@ -334,6 +334,32 @@ describe('sqlite spool', () => {
       expect(again.deadLetters(10, again.deadLetters(1)[0]!.id)).toEqual([]);
     });
 
+    it('requeueDeadLetters moves dead letters to the tail with a fresh acceptedAt, bytes counted', () => {
+      let clock = T0;
+      const spool = openSpool({ now: () => clock });
+      spool.addDeadLetters([
+        { ...message(1), kafkaError: 'MESSAGE_TOO_LARGE' },
+        { ...message(2), kafkaError: 'POLICY_VIOLATION' },
+      ]);
+      spool.append([message(3)]);
+      const [first, second] = spool.deadLetters(10);
+      clock = T0 + 5_000;
+      const moved = spool.requeueDeadLetters([second!.id, 999, first!.id]);
+      expect(moved.map((d) => d.eventId)).toEqual(['ev-1', 'ev-2']);
+      expect(spool.deadLetters(10)).toEqual([]);
+      const queued = spool.peek(10);
+      expect(queued.map((r) => r.eventId)).toEqual(['ev-3', 'ev-1', 'ev-2']);
+      expect(queued[1]).toMatchObject({ topic: message(1).topic, key: message(1).key });
+      expect(queued[1]!.headers).toEqual(message(1).headers);
+      expect(queued[1]!.value.equals(message(1).value)).toBe(true);
+      expect(queued[1]!.acceptedAt).toBe(T0 + 5_000);
+      const bytes = [1, 2, 3].reduce((sum, n) => sum + sizeOf(message(n)), 0);
+      expect(spool.stats()).toMatchObject({ depth: 3, deadLetters: 0, bytes });
+      // the counters match what a reopen reads from the file
+      spool.close();
+      expect(openSpool().stats()).toMatchObject({ depth: 3, deadLetters: 0, bytes });
+    });
+
     it('opens a version 1 spool (no dead-letter table) and keeps its records', () => {
       const path = join(dir, 'v1.sqlite');
       const db = new DatabaseSync(path);

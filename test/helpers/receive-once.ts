@@ -1,0 +1,54 @@
+import { Registry } from 'prom-client';
+import type { KafkaRecord } from '../../src/events/cloudevents';
+import { createMetrics } from '../../src/metrics';
+import type { ReceiverOptions } from '../../src/pipeline/receive-callback';
+import { createCallbackReceiver } from '../../src/pipeline/receive-callback';
+
+/**
+ * The record the receiver hands to Kafka for one authenticated callback (no broker: the deliverer
+ * only captures it). Before-callbacks publish their observation event. Fails unless exactly one
+ * record was made.
+ */
+export async function receiveOnce(options: {
+  sdkAppId: string;
+  command: string;
+  body: string;
+  receivedAtMs: number;
+  clientIp?: string;
+  optPlatform?: string;
+  receiver: Omit<ReceiverOptions, 'deliverer' | 'metrics' | 'now'>;
+}): Promise<KafkaRecord> {
+  const records: KafkaRecord[] = [];
+  const receiver = createCallbackReceiver({
+    deliverer: {
+      deliver: (record) => {
+        records.push(record);
+        return Promise.resolve('published');
+      },
+      spooling: () => false,
+    },
+    metrics: createMetrics(new Registry(), { defaultMetrics: false }),
+    publishBeforeEvents: true,
+    ...options.receiver,
+    now: () => options.receivedAtMs,
+  });
+  const { sdkAppId, command } = options;
+  await receiver.receive(
+    {
+      query: {
+        sdkAppId,
+        command,
+        contentType: 'json',
+        clientIp: options.clientIp,
+        optPlatform: options.optPlatform,
+        sign: undefined,
+        requestTime: undefined,
+      },
+      app: { sdkAppId, tokens: [], unsigned: true },
+    },
+    Buffer.from(options.body),
+    'application/json',
+  );
+  if (records.length !== 1) throw new Error(`${command}: ${records.length} records, not 1`);
+  return records[0]!;
+}
