@@ -160,6 +160,7 @@ export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {
     };
     return { ready: (checks.kafka || checks.spool) && checks.notStopping, checks };
   };
+  metrics.watchReadiness(() => readiness().ready);
   const admin = Hapi.server({ host: config.admin.host, port: config.admin.port });
   await admin.register({ plugin: adminPlugin, options: { registry: deps.registry, readiness } });
 
