@@ -191,6 +191,11 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
       help: '1 when the last contact with Kafka succeeded, else 0.',
       registers,
     }),
+    webhookCertificateExpiry: new Gauge({
+      name: 'live_bridge_tls_expiry_timestamp_seconds',
+      help: 'notAfter of the certificate the webhook listener serves (server.tls), Unix seconds; 0 when it serves plain HTTP.',
+      registers,
+    }),
   };
   zeroKnownSeries(metrics);
   return metrics;
