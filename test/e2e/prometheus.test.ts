@@ -1,10 +1,8 @@
-import { brokers, uniqueTopic } from '../helpers/bridge';
 import type { BridgeProcess } from '../helpers/bridge-process';
-import { startBridgeProcess } from '../helpers/bridge-process';
-import { createTopic } from '../helpers/kafka-broker';
+import { startBridgeOnNewTopics } from '../helpers/bridge-process';
 import type { PrometheusServer } from '../helpers/prometheus';
 import { promtoolCheckMetrics, renderChart, startPrometheus } from '../helpers/prometheus';
-import { APP_ID, TOKEN, callbackUrl, createRoomBody } from '../helpers/tencent';
+import { callbackUrl, createRoomBody } from '../helpers/tencent';
 
 // The chart rendered as CI renders its monitoring scenario: release ci in namespace live, so the
 // PrometheusRule selects job="ci-tencent-live-kafka-bridge", namespace="live", which is what the
@@ -99,17 +97,7 @@ describe('metrics read back through a real Prometheus', () => {
     expect(rules.length).toBeGreaterThanOrEqual(7);
     expect(dashboard.length).toBeGreaterThanOrEqual(20);
 
-    const topic = uniqueTopic('e2e-prometheus');
-    await createTopic(brokers(), topic, 1);
-    await createTopic(brokers(), `${topic}.quarantine`, 1);
-    const bridge = await startBridgeProcess({
-      TENCENT_SDK_APP_ID: APP_ID,
-      TENCENT_CALLBACK_TOKEN: TOKEN,
-      KAFKA_BROKERS: brokers(),
-      KAFKA_TOPIC: topic,
-      KAFKA_QUARANTINE_TOPIC: `${topic}.quarantine`,
-      LOG_LEVEL: 'warn',
-    });
+    const { bridge, topic } = await startBridgeOnNewTopics('e2e-prometheus', { LOG_LEVEL: 'warn' });
     let prometheus: PrometheusServer | undefined;
     try {
       const before = await (await fetch(`${bridge.admin}/metrics`)).text();

@@ -5,10 +5,9 @@ import { request } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { brokers, uniqueTopic } from '../helpers/bridge';
+import { brokers } from '../helpers/bridge';
 import type { BridgeProcess } from '../helpers/bridge-process';
-import { readMetrics, startBridgeProcess } from '../helpers/bridge-process';
-import { createTopic } from '../helpers/kafka-broker';
+import { readMetrics, startBridgeOnNewTopics, startBridgeProcess } from '../helpers/bridge-process';
 import { APP_ID, TOKEN, callbackUrl, createRoomBody } from '../helpers/tencent';
 
 interface Pem {
@@ -102,15 +101,7 @@ describe('the webhook listener serves HTTPS from certificate files', () => {
     const keyFile = join(dir, 'tls.key');
     writeFileSync(certFile, first.cert);
     writeFileSync(keyFile, first.key);
-    const topic = uniqueTopic('e2e-tls');
-    await createTopic(brokers(), topic, 1);
-    await createTopic(brokers(), `${topic}.quarantine`, 1);
-    const bridge = await startBridgeProcess({
-      TENCENT_SDK_APP_ID: APP_ID,
-      TENCENT_CALLBACK_TOKEN: TOKEN,
-      KAFKA_BROKERS: brokers(),
-      KAFKA_TOPIC: topic,
-      KAFKA_QUARANTINE_TOPIC: `${topic}.quarantine`,
+    const { bridge } = await startBridgeOnNewTopics('e2e-tls', {
       SERVER_TLS_CERT_FILE: certFile,
       SERVER_TLS_KEY_FILE: keyFile,
       SERVER_TLS_RELOAD_INTERVAL_MS: '200',
