@@ -19,6 +19,13 @@
 #      KAFKA_START_TIMEOUT (120)  KAFKA_STOP_TIMEOUT (30)  KAFKA_CLUSTER_ID  KAFKA_CDS (1)
 #      KAFKA_SERVER_PROPS (extra broker settings: "key=value key=value", applied on every start)
 #      KAFKA_LEASE / KAFKA_LEASE_PID (shared use by several test runs; see release)
+#      KAFKA_SSL_PORT       adds an SSL listener on 127.0.0.1:<port> (TLS, no client auth)
+#      KAFKA_SASL_SSL_PORT  adds a SASL_SSL listener (TLS + SASL PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)
+#      KAFKA_SASL_USERS     "name:password ..." for that listener (default "bridge:bridge-secret");
+#                           PLAIN users are read at every start, SCRAM users are written when the
+#                           storage is formatted (reset to change them)
+#      The TLS listeners use a CA and a broker certificate (SAN 127.0.0.1, localhost) made with
+#      openssl under <run dir>/tls/ on first use: clients trust <run dir>/tls/ca.crt.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,6 +51,7 @@ LOGS="$RUN/logs"
 OUT="$LOGS/kafka.out"
 PIDFILE="$RUN/kafka.pid"
 PROPS="$RUN/server.properties"
+TLS="$RUN/tls"
 # Marker on the java command line: proves a pid is the broker of this run dir.
 MARK="-Dkafka.local.runDir=$RUN"
 
@@ -56,6 +64,17 @@ die() {
 [[ "$VERSION" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "KAFKA_VERSION must look like 4.4.0, got '$VERSION'"
 [[ "$PORT" =~ ^[0-9]+$ && "$CONTROLLER_PORT" =~ ^[0-9]+$ ]] || die "ports must be numbers"
 [ "$PORT" != "$CONTROLLER_PORT" ] || die "KAFKA_PORT and KAFKA_CONTROLLER_PORT must differ"
+SSL_PORT="${KAFKA_SSL_PORT:-}"
+SASL_SSL_PORT="${KAFKA_SASL_SSL_PORT:-}"
+SASL_USERS="${KAFKA_SASL_USERS:-bridge:bridge-secret}"
+for p in "$SSL_PORT" "$SASL_SSL_PORT"; do
+  [ -z "$p" ] || [[ "$p" =~ ^[0-9]+$ ]] || die "ports must be numbers"
+done
+for user in $SASL_USERS; do
+  # written into the broker's JAAS line and the format command: keep them plain
+  [[ "$user" =~ ^[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+$ ]] ||
+    die "KAFKA_SASL_USERS entries must be name:password ([A-Za-z0-9_.-]), got '$user'"
+done
 
 now_ms() { date +%s%3N; }
 
@@ -181,6 +200,81 @@ jvm_opts() {
     "-Dlog4j2.configurationFile=$KT/log4j2.properties" "${extra[@]}")
 }
 
+# A CA and a broker certificate for the SSL/SASL_SSL listeners, made once per run dir. The
+# broker reads a PKCS12 keystore (openssl-made, checked with Java's keytool); clients get ca.crt.
+tls_material() {
+  [ -n "$SSL_PORT$SASL_SSL_PORT" ] || return 0
+  [ -f "$TLS/broker.p12" ] && return 0
+  command -v openssl >/dev/null || die "openssl not found (apt-get install -y openssl)"
+  mkdir -p "$TLS"
+  local t="$TLS/.tmp"
+  rm -rf "$t"
+  mkdir -p "$t"
+  {
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=kafka-local test CA" \
+      -keyout "$t/ca.key" -out "$t/ca.crt" &&
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+        -keyout "$t/broker.key" -out "$t/broker.csr" &&
+      printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$t/ext" &&
+      openssl x509 -req -in "$t/broker.csr" -CA "$t/ca.crt" -CAkey "$t/ca.key" -CAcreateserial \
+        -days 3650 -extfile "$t/ext" -out "$t/broker.crt" &&
+      openssl pkcs12 -export -name broker -in "$t/broker.crt" -inkey "$t/broker.key" \
+        -certfile "$t/ca.crt" -passout pass:kafka-local -out "$t/broker.p12"
+  } >"$t/openssl.log" 2>&1 || {
+    cat "$t/openssl.log" >&2
+    die "could not make the TLS material in $TLS"
+  }
+  if command -v keytool >/dev/null; then
+    keytool -list -storetype PKCS12 -keystore "$t/broker.p12" -storepass kafka-local >/dev/null ||
+      die "Java's keytool cannot read $t/broker.p12"
+  fi
+  mv "$t/ca.crt" "$t/broker.p12" "$TLS/"
+  rm -rf "$t"
+  log "TLS material in $TLS (clients trust $TLS/ca.crt)"
+}
+
+# --add-scram arguments for the storage format: every user, both SCRAM mechanisms
+scram_args() {
+  SCRAM_ARGS=()
+  [ -n "$SASL_SSL_PORT" ] || return 0
+  local user
+  for user in $SASL_USERS; do
+    SCRAM_ARGS+=(--add-scram "SCRAM-SHA-256=[name=${user%%:*},password=${user#*:}]"
+      --add-scram "SCRAM-SHA-512=[name=${user%%:*},password=${user#*:}]")
+  done
+}
+
+# Appended to the properties (the last value of a key wins): the extra listeners.
+secure_props() {
+  [ -n "$SSL_PORT$SASL_SSL_PORT" ] || return 0
+  local listeners="PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT"
+  local advertised="PLAINTEXT://127.0.0.1:$PORT"
+  local map="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+  if [ -n "$SSL_PORT" ]; then
+    listeners="$listeners,SSL://127.0.0.1:$SSL_PORT"
+    advertised="$advertised,SSL://127.0.0.1:$SSL_PORT"
+    map="$map,SSL:SSL"
+  fi
+  if [ -n "$SASL_SSL_PORT" ]; then
+    listeners="$listeners,SASL_SSL://127.0.0.1:$SASL_SSL_PORT"
+    advertised="$advertised,SASL_SSL://127.0.0.1:$SASL_SSL_PORT"
+    map="$map,SASL_SSL:SASL_SSL"
+  fi
+  printf '%s\n' "listeners=$listeners" "advertised.listeners=$advertised" \
+    "listener.security.protocol.map=$map" \
+    'ssl.keystore.type=PKCS12' "ssl.keystore.location=$TLS/broker.p12" \
+    'ssl.keystore.password=kafka-local' 'ssl.key.password=kafka-local' 'ssl.client.auth=none'
+  if [ -n "$SASL_SSL_PORT" ]; then
+    local user plain="org.apache.kafka.common.security.plain.PlainLoginModule required"
+    for user in $SASL_USERS; do plain="$plain user_${user%%:*}=\"${user#*:}\""; done
+    local scram="org.apache.kafka.common.security.scram.ScramLoginModule required;"
+    printf '%s\n' 'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512' \
+      "listener.name.sasl_ssl.plain.sasl.jaas.config=$plain;" \
+      "listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=$scram" \
+      "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=$scram"
+  fi
+}
+
 write_props() {
   sed -e "s#@DATA_DIR@#$DATA#g" -e "s#@PORT@#$PORT#g" -e "s#@CONTROLLER_PORT@#$CONTROLLER_PORT#g" \
     "$KT/server.properties" >"$PROPS.tmp"
@@ -189,6 +283,7 @@ write_props() {
     printf '%s\n' 'share.coordinator.state.topic.replication.factor=1' \
       'share.coordinator.state.topic.min.isr=1' >>"$PROPS.tmp"
   fi
+  secure_props >>"$PROPS.tmp"
   if [ -n "${KAFKA_SERVER_PROPS:-}" ]; then
     # extra/overriding broker settings, whitespace-separated key=value (the last value of a key wins)
     local kv extra=()
@@ -233,9 +328,10 @@ cmd_start() {
   cmd_fetch
   command -v java >/dev/null || die "java not found (apt-get install -y openjdk-17-jre-headless)"
   local p
-  for p in "$PORT" "$CONTROLLER_PORT"; do
+  for p in "$PORT" "$CONTROLLER_PORT" $SSL_PORT $SASL_SSL_PORT; do
     ! port_open "$p" || die "port 127.0.0.1:$p is already in use by another process"
   done
+  tls_material
   mkdir -p "$DATA" "$LOGS"
   if [ -f "$RUN/kafka.version" ] && [ "$(cat "$RUN/kafka.version")" != "$VERSION" ] &&
     [ -f "$DATA/meta.properties" ]; then
@@ -259,8 +355,9 @@ cmd_start() {
   if [ ! -f "$DATA/meta.properties" ]; then
     local t0
     t0="$(now_ms)"
+    scram_args
     java "${JAVA_OPTS[@]}" "${cds[@]}" -cp "$cp" kafka.tools.StorageTool format \
-      -t "$CLUSTER_ID" -c "$PROPS" --ignore-formatted >"$LOGS/format.out" 2>&1 9>&- ||
+      -t "$CLUSTER_ID" -c "$PROPS" --ignore-formatted "${SCRAM_ARGS[@]}" >"$LOGS/format.out" 2>&1 9>&- ||
       {
         cat "$LOGS/format.out" >&2
         die "storage format failed"

@@ -12,6 +12,8 @@ import { createDedupe } from './pipeline/dedupe';
 import { createDeliverer, createDrainPublish } from './pipeline/deliver';
 import { createCallbackReceiver } from './pipeline/receive-callback';
 import { createRequestVerifier } from './pipeline/verify-request';
+import type { SecureContextTarget } from './server-tls';
+import { readServerCertificate, watchServerCertificate } from './server-tls';
 import type { Drainer, Spool, SpoolRecord } from './spool';
 import { createDrainer } from './spool';
 
@@ -47,7 +49,10 @@ export interface Bridge {
 /** The metric type of a spooled record: its ce_type header, or the structured envelope's type. */
 const eventTypeOf = (record: SpoolRecord): string => recordType(record);
 
-/** Builds the webhook and admin servers from config and dependencies. Reads no environment. */
+/**
+ * Builds the webhook and admin servers from config and dependencies. Reads no environment.
+ * @throws ServerTlsError when `server.tls` names files that are not a usable certificate and key.
+ */
 export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {
   const { config, publisher, logger, metrics, spool } = deps;
   const now = deps.now ?? Date.now;
@@ -110,10 +115,16 @@ export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {
     );
   };
 
+  // HTTPS when server.tls names a certificate (else plain HTTP behind a TLS-terminating proxy)
+  const tlsFiles = config.server.tls.certFile === '' ? undefined : config.server.tls;
+  const certificate = tlsFiles && readServerCertificate(tlsFiles);
+  let certificateWatch: { stop(): void } | undefined;
+  if (certificate) metrics.webhookCertificateExpiry.set(certificate.notAfterMs / 1000);
   const webhook = Hapi.server({
     host: config.server.host,
     port: config.server.port,
     routes: { timeout: { server: config.server.requestTimeoutMs } },
+    ...(certificate ? { tls: { cert: certificate.cert, key: certificate.key } } : {}),
   });
   webhook.listener.keepAliveTimeout = config.server.keepAliveTimeoutMs;
   webhook.listener.headersTimeout = config.server.keepAliveTimeoutMs + 1000;
@@ -155,6 +166,7 @@ export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {
     };
     return { ready: (checks.kafka || checks.spool) && checks.notStopping, checks };
   };
+  metrics.watchReadiness(() => readiness().ready);
   const admin = Hapi.server({ host: config.admin.host, port: config.admin.port });
   await admin.register({
     plugin: adminPlugin,
@@ -168,6 +180,15 @@ export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {
     async start() {
       await admin.start();
       await webhook.start();
+      if (tlsFiles) {
+        certificateWatch = watchServerCertificate({
+          files: tlsFiles,
+          // hapi types its listener as http.Server; with `tls` it is an https.Server
+          server: webhook.listener as unknown as SecureContextTarget,
+          logger,
+          onLoaded: (renewed) => metrics.webhookCertificateExpiry.set(renewed.notAfterMs / 1000),
+        });
+      }
       // Events spooled before a restart go out first: new ones queue behind them.
       drainer?.kick();
       logger.info(
@@ -177,6 +198,7 @@ export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {
     },
     async stop(graceMs) {
       stopping = true;
+      certificateWatch?.stop();
       const deadline = now() + graceMs;
       // hapi stops accepting, lets in-flight requests finish (each ends with its Kafka ack or
       // its publish deadline), then closes idle keep-alive connections.

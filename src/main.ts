@@ -14,6 +14,7 @@ import { createWorkerPublisher } from './kafka/worker-publisher';
 import { ensureTopics } from './kafka/topics';
 import { createLogger } from './logger';
 import { createMetrics } from './metrics';
+import { ServerTlsError } from './server-tls';
 import { createWorkerSpool, isSpoolError } from './spool';
 
 /** The only module that touches `process`: environment, arguments, signals and exit codes. */
@@ -89,7 +90,14 @@ async function main(): Promise<void> {
       logger.warn({ deadLetters }, 'the spool holds dead letters (records Kafka refused for good)');
     }
   }
-  const bridge = await createBridge({ config, apps, publisher, registry, metrics, logger, spool });
+  let bridge;
+  try {
+    bridge = await createBridge({ config, apps, publisher, registry, metrics, logger, spool });
+  } catch (error) {
+    if (!(error instanceof ServerTlsError)) throw error;
+    logger.fatal({ err: error }, 'cannot serve HTTPS');
+    process.exit(1);
+  }
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

@@ -1,6 +1,33 @@
 import type { Registry } from 'prom-client';
 import type { SpoolStats } from './spool';
 import { Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
+import { REJECTIONS } from './errors';
+import { CALLBACK_QUARANTINED_V1 } from './events/quarantine';
+import { PRODUCE_ERRORS } from './kafka/kafka-errors';
+import { BEFORE_COMMANDS, COMMAND_NAMES, COMMAND_TABLE } from './pipeline/command-table';
+
+/**
+ * prom-client's default metrics include three gauges named `…_total`
+ * (`nodejs_active_handles_total`, `nodejs_active_requests_total`, `nodejs_active_resources_total`),
+ * which `promtool check metrics` refuses: `_total` is for counters. Their per-type twins
+ * (`nodejs_active_handles{type}` …) carry the same numbers (`sum()` of them), so these are dropped.
+ */
+export const DROPPED_DEFAULT_METRICS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+] as const;
+
+/**
+ * Bodies the receiver keeps in the quarantine topic, by reason: the refusals caused by the body of
+ * an authenticated request, and commands without an event (src/pipeline/receive-callback.ts).
+ */
+const QUARANTINE_REASONS = [
+  'json_invalid',
+  'command_mismatch',
+  'payload_invalid',
+  'unsupported_command',
+];
 
 /**
  * `child(value)` resolved once per label value: prom-client hashes the labels on every
@@ -22,14 +49,30 @@ export function perLabelValue<T>(child: (value: string) => T): (value: string) =
  * commands Tencent documents (else `other`), reason codes, event types, outcomes.
  */
 export function createMetrics(registry: Registry, options: { defaultMetrics?: boolean } = {}) {
-  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  if (options.defaultMetrics !== false) {
+    collectDefaultMetrics({ register: registry });
+    for (const name of DROPPED_DEFAULT_METRICS) registry.removeSingleMetric(name);
+  }
   const registers = [registry];
   // Read at scrape time from the spool's in-memory counters (set by watchSpool).
   let spoolStats: (() => SpoolStats) | undefined;
-  return {
+  // Read at scrape time: the verdict /readyz gives (set by watchReadiness).
+  let readiness: (() => boolean) | undefined;
+  const metrics = {
     watchSpool(stats: () => SpoolStats): void {
       spoolStats = stats;
     },
+    watchReadiness(ready: () => boolean): void {
+      readiness = ready;
+    },
+    ready: new Gauge({
+      name: 'live_bridge_ready',
+      help: '1 when /readyz answers 200 (Kafka connected or the spool accepts, not stopping), else 0.',
+      registers,
+      collect() {
+        this.set(readiness?.() === true ? 1 : 0);
+      },
+    }),
     callbacksReceived: new Counter({
       name: 'live_bridge_callbacks_received_total',
       help: 'Callback requests received on the webhook route, by CallbackCommand.',
@@ -148,7 +191,42 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
       help: '1 when the last contact with Kafka succeeded, else 0.',
       registers,
     }),
+    webhookCertificateExpiry: new Gauge({
+      name: 'live_bridge_tls_expiry_timestamp_seconds',
+      help: 'notAfter of the certificate the webhook listener serves (server.tls), Unix seconds; 0 when it serves plain HTTP.',
+      registers,
+    }),
   };
+  zeroKnownSeries(metrics);
+  return metrics;
+}
+
+/**
+ * Creates every series whose label values are known in advance at 0 (prom-client's "zeroing"
+ * advice), so dashboards, `rate()` and alerts see a 0 from the first scrape rather than nothing
+ * until the first event of each kind. The values come from the same tables that bound the labels:
+ * the command table, the rejection table, Kafka's permanent produce errors.
+ */
+function zeroKnownSeries(metrics: Metrics): void {
+  for (const command of [...COMMAND_NAMES, 'other', 'none']) {
+    metrics.callbacksReceived.inc({ command }, 0);
+  }
+  for (const { reason } of Object.values(REJECTIONS)) metrics.callbacksRejected.inc({ reason }, 0);
+  for (const reason of ['unsupported_command', 'probe'])
+    metrics.callbacksIgnored.inc({ reason }, 0);
+  for (const [command, verdicts] of BEFORE_COMMANDS) {
+    for (const verdict of Object.keys(verdicts))
+      metrics.beforeCallbacks.inc({ command, verdict }, 0);
+  }
+  for (const type of new Set([...COMMAND_TABLE.map((row) => row.type), CALLBACK_QUARANTINED_V1])) {
+    metrics.eventsForwarded.inc({ type }, 0);
+  }
+  for (const outcome of ['ok', 'rejected']) metrics.requestDuration.zero({ outcome });
+  for (const outcome of ['ok', 'error']) metrics.publishDuration.zero({ outcome });
+  for (const reason of QUARANTINE_REASONS) metrics.eventsQuarantined.inc({ reason }, 0);
+  for (const [name, kind] of Object.entries(PRODUCE_ERRORS)) {
+    if (kind === 'permanent') metrics.eventsDeadLettered.inc({ reason: name.toLowerCase() }, 0);
+  }
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

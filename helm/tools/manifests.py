@@ -79,7 +79,9 @@ def cmd_kinds(rendered: str) -> None:
 
 
 def config_of(docs: list[dict[str, Any]]) -> dict[str, Any]:
-    configmap = one(docs, {"ConfigMap"}, "ConfigMap")
+    # the app's ConfigMap; others (the Grafana dashboard) hold no config.json
+    with_config = [d for d in docs if "config.json" in (d.get("data") or {})]
+    configmap = one(with_config, {"ConfigMap"}, "ConfigMap with config.json")
     return json.loads(configmap["data"]["config.json"])
 
 

@@ -45,6 +45,17 @@ export const configSchema: Joi.ObjectSchema<BridgeConfig> = Joi.object<BridgeCon
     payloadTimeoutMs: positive.required(),
     requestTimeoutMs: positive.required(),
     keepAliveTimeoutMs: positive.required(),
+    tls: Joi.object({
+      certFile: Joi.string().allow('').required(),
+      keyFile: Joi.string().allow('').required(),
+      reloadIntervalMs: Joi.number().integer().min(100).max(3_600_000).required(),
+    })
+      // one without the other is a mistake, not "plain HTTP"
+      .custom((value: BridgeConfig['server']['tls'], helpers) =>
+        (value.certFile === '') === (value.keyFile === '') ? value : helpers.error('tls.pair'),
+      )
+      .messages({ 'tls.pair': 'server.tls needs both certFile and keyFile, or neither' })
+      .required(),
   }).required(),
   admin: Joi.object({ host: Joi.string().required(), port: port.required() }).required(),
   tencent: Joi.object({

@@ -23,6 +23,12 @@ export interface BridgeConfig {
     payloadTimeoutMs: number;
     requestTimeoutMs: number;
     keepAliveTimeoutMs: number;
+    /**
+     * HTTPS on the webhook listener: PEM certificate chain and key files (both empty: plain
+     * HTTP). Both files are checked every `reloadIntervalMs` and a changed pair is served to new
+     * connections without a restart.
+     */
+    tls: { certFile: string; keyFile: string; reloadIntervalMs: number };
   };
   admin: { host: string; port: number };
   tencent: { apps: AppConfig[]; signatureWindowSeconds: number };

@@ -182,7 +182,8 @@ describe('the built service as a process, with the real broker', () => {
 
       let metrics = await readMetrics(bridge);
       const deadline = Date.now() + 5000;
-      while (!metrics.has('live_bridge_callbacks_rejected_total{reason="body_incomplete"}')) {
+      // the series exists at 0 from the start: wait for the count
+      while (!metrics.get('live_bridge_callbacks_rejected_total{reason="body_incomplete"}')) {
         if (Date.now() > deadline) break;
         await new Promise((resolve) => setTimeout(resolve, 50));
         metrics = await readMetrics(bridge);

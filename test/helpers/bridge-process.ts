@@ -6,6 +6,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROCESS_ENV } from '../../src/runtime';
+import { brokers, uniqueTopic } from './bridge';
+import { createTopic } from './kafka-broker';
+import { APP_ID, TOKEN } from './tencent';
 
 const ROOT = join(__dirname, '..', '..');
 export const MAIN = join(ROOT, 'dist', 'src', 'main.js');
@@ -105,4 +108,26 @@ export function parseMetrics(text: string): Map<string, number> {
 export async function readMetrics(bridge: BridgeProcess): Promise<Map<string, number>> {
   const response = await fetch(`${bridge.admin}/metrics`, { signal: AbortSignal.timeout(2000) });
   return parseMetrics(await response.text());
+}
+
+/**
+ * The built service for one app (the test token) on its own new event and quarantine topics
+ * (`<prefix>-<random>`, `….quarantine`) of the test broker.
+ */
+export async function startBridgeOnNewTopics(
+  prefix: string,
+  env: Record<string, string> = {},
+): Promise<{ bridge: BridgeProcess; topic: string }> {
+  const topic = uniqueTopic(prefix);
+  await createTopic(brokers(), topic, 1);
+  await createTopic(brokers(), `${topic}.quarantine`, 1);
+  const bridge = await startBridgeProcess({
+    TENCENT_SDK_APP_ID: APP_ID,
+    TENCENT_CALLBACK_TOKEN: TOKEN,
+    KAFKA_BROKERS: brokers(),
+    KAFKA_TOPIC: topic,
+    KAFKA_QUARANTINE_TOPIC: `${topic}.quarantine`,
+    ...env,
+  });
+  return { bridge, topic };
 }

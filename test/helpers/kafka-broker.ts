@@ -49,6 +49,13 @@ export type LocalBrokerOptions = {
   controllerPort: number;
   /** Apache Kafka version; default: $KAFKA_VERSION, else the script's default (4.4.0) */
   version?: string;
+  /**
+   * Extra listeners (scripts/kafka-local.sh): an SSL one, a SASL_SSL one (PLAIN, SCRAM-SHA-256,
+   * SCRAM-SHA-512) with `saslUsers` ("name:password ..."). Clients trust `<runDir>/tls/ca.crt`.
+   */
+  sslPort?: number;
+  saslSslPort?: number;
+  saslUsers?: string;
 };
 
 export type ResolvedKafka = {
@@ -128,6 +135,9 @@ export async function startLocalBroker(opts: LocalBrokerOptions): Promise<LocalB
     KAFKA_CONTROLLER_PORT: String(opts.controllerPort),
   };
   if (opts.version !== undefined) env.KAFKA_VERSION = opts.version;
+  if (opts.sslPort !== undefined) env.KAFKA_SSL_PORT = String(opts.sslPort);
+  if (opts.saslSslPort !== undefined) env.KAFKA_SASL_SSL_PORT = String(opts.saslSslPort);
+  if (opts.saslUsers !== undefined) env.KAFKA_SASL_USERS = opts.saslUsers;
   // start may have to fetch the jars first (cold: ~10 s) and waits up to 120 s for the broker
   const run = async (command: ScriptCommand, timeoutMs = 60_000): Promise<void> => {
     await runScript(command, env, timeoutMs);

@@ -151,6 +151,28 @@ describe('loadConfig', () => {
     ).toEqual([expect.stringContaining('unsigned but has a token') as unknown]);
   });
 
+  it('serves HTTPS only with both a certificate and a key file', () => {
+    expect(loadConfig({ configDir: CONFIG_DIR, env: APP }).server.tls).toEqual({
+      certFile: '',
+      keyFile: '',
+      reloadIntervalMs: 5000,
+    });
+    const both = {
+      ...APP,
+      SERVER_TLS_CERT_FILE: '/tls/tls.crt',
+      SERVER_TLS_KEY_FILE: '/tls/tls.key',
+    };
+    expect(loadConfig({ configDir: CONFIG_DIR, env: both }).server.tls.certFile).toBe(
+      '/tls/tls.crt',
+    );
+    expect(problemsOf({ ...APP, SERVER_TLS_CERT_FILE: '/tls/tls.crt' })).toEqual([
+      'server.tls needs both certFile and keyFile, or neither',
+    ]);
+    expect(problemsOf({ ...APP, SERVER_TLS_KEY_FILE: '/tls/tls.key' })).toEqual([
+      'server.tls needs both certFile and keyFile, or neither',
+    ]);
+  });
+
   it('requires at least one app', () => {
     expect(problemsOf({})).toEqual([expect.stringContaining('at least one app') as unknown]);
   });

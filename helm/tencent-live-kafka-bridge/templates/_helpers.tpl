@@ -77,6 +77,7 @@ writes is a volume.
 {{- define "tencent-live-kafka-bridge.configDir" -}}/etc/tencent-live-kafka-bridge/config{{- end }}
 {{- define "tencent-live-kafka-bridge.secretDir" -}}/etc/tencent-live-kafka-bridge/secrets{{- end }}
 {{- define "tencent-live-kafka-bridge.kafkaTlsDir" -}}/etc/tencent-live-kafka-bridge/kafka-tls{{- end }}
+{{- define "tencent-live-kafka-bridge.webhookTlsDir" -}}/etc/tencent-live-kafka-bridge/webhook-tls{{- end }}
 {{- define "tencent-live-kafka-bridge.spoolDir" -}}/var/lib/tencent-live-kafka-bridge/spool{{- end }}
 
 {{/*
@@ -195,6 +196,12 @@ owns (apps with token files, spool dir, Kafka secret files). Never contains a se
   "tencent" (dict "apps" $apps)
   "spool" (dict "dir" (include "tencent-live-kafka-bridge.spoolDir" .))
   "kafka" $kafka }}
+{{- with .Values.webhookTls }}
+{{- if .existingSecret }}
+{{- $dir := include "tencent-live-kafka-bridge.webhookTlsDir" $ }}
+{{- $_ := set $owned "server" (dict "tls" (dict "certFile" (printf "%s/%s" $dir .certKey) "keyFile" (printf "%s/%s" $dir .keyKey))) }}
+{{- end }}
+{{- end }}
 {{- mustMergeOverwrite (deepCopy .Values.config) $owned | toPrettyJson }}
 {{- end }}
 

@@ -160,6 +160,11 @@ TLS, spool, /tmp, extraVolumeMounts) and the volumes behind them.
   mountPath: {{ include "tencent-live-kafka-bridge.kafkaTlsDir" . }}
   readOnly: true
 {{- end }}
+{{- if .Values.webhookTls.existingSecret }}
+- name: webhook-tls
+  mountPath: {{ include "tencent-live-kafka-bridge.webhookTlsDir" . }}
+  readOnly: true
+{{- end }}
 - name: spool
   mountPath: {{ include "tencent-live-kafka-bridge.spoolDir" . }}
 - name: tmp
@@ -200,6 +205,20 @@ is empty when the StatefulSet's volumeClaimTemplates provide it.
         path: {{ . }}
       {{- end }}
       {{- end }}
+{{- end }}
+{{- end }}
+{{- with $root.Values.webhookTls }}
+{{- if .existingSecret }}
+- name: webhook-tls
+  secret:
+    secretName: {{ .existingSecret }}
+    # 0440, like the other Secrets; the app re-reads the files when the kubelet swaps them
+    defaultMode: 288
+    items:
+      - key: {{ .certKey }}
+        path: {{ .certKey }}
+      - key: {{ .keyKey }}
+        path: {{ .keyKey }}
 {{- end }}
 {{- end }}
 {{- with .spool }}
