@@ -15,6 +15,7 @@ import { OK_BODY, failBody } from '../tencent/protocol';
 import type { QueryParams } from '../tencent/query';
 import { installClientErrorHandler } from './client-error';
 import { readBody } from './read-body';
+import type { SourceAllowlist } from './source-allowlist';
 import type { Rejection } from './respond';
 import { toRejection } from './respond';
 
@@ -56,6 +57,8 @@ export interface CallbackPluginOptions {
   receiver: CallbackReceiver;
   metrics: Metrics;
   logger: Logger;
+  /** Who may call at all (config `allowlist`); checked before anything else, body unread. */
+  allowlist?: SourceAllowlist;
 }
 
 const STRATEGY = 'tencent-callback';
@@ -155,8 +158,15 @@ export const callbackPlugin: Plugin<CallbackPluginOptions> = {
         );
       },
     });
+    const { allowlist } = options;
     server.ext('onRequest', (request, h) => {
       active.set(request.raw.req.socket, request.raw.res);
+      if (allowlist?.enabled === true) {
+        const forwardedFor = request.headers['x-forwarded-for'] as string | undefined;
+        if (!allowlist.allows(request.info.remoteAddress, forwardedFor)) {
+          throw new CallbackRejectedError('SOURCE_NOT_ALLOWED', 'source address is not allowed');
+        }
+      }
       return h.continue;
     });
 
