@@ -173,12 +173,15 @@ describe('secrets at start-up and towards Kafka', () => {
         KAFKA_BROKERS: '127.0.0.1:9092',
       },
     });
-    expect(() => resolveApps(config.tencent.apps)).toThrow(
-      expect.objectContaining({
-        code: 'CONFIG_INVALID',
-        message: expect.stringContaining('/nonexistent/token'),
-      }),
-    );
+    let error: unknown;
+    try {
+      resolveApps(config.tencent.apps);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).code).toBe('CONFIG_INVALID');
+    expect((error as ConfigError).message).toContain('/nonexistent/token');
   });
 
   it('Kafka client logs at debug never carry the SASL password (broker refuses SASL)', async () => {
