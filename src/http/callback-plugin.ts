@@ -65,8 +65,10 @@ const STRATEGY = 'tencent-callback';
 
 /**
  * The webhook route `POST <path>`. Verification is a hapi auth scheme, so a request without a
- * configured app or a valid signature is refused before its body is read. Every refusal, ours
- * or hapi's (413, 404 …), is answered in Tencent's format in onPreResponse.
+ * configured app or a valid signature is refused before its body is read, and so is one from
+ * outside the source allowlist (onRequest). Every refusal, ours or hapi's (413, 404 …), is
+ * answered in Tencent's format in onPreResponse; Node's parser refusals in client-error.ts; both
+ * through the one table in respond.ts.
  */
 export const callbackPlugin: Plugin<CallbackPluginOptions> = {
   name: 'tencent-live-callback',

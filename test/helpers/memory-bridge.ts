@@ -1,21 +1,17 @@
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
-import pino from 'pino';
 import type { DestinationStream } from 'pino';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Bridge } from '../../src/app';
+import { resolveApps } from '../../src/config/load';
 import { createBridge } from '../../src/app';
-import { loadConfig, resolveApps } from '../../src/config/load';
 import type { BridgeConfig } from '../../src/config/types';
-import { createLogger } from '../../src/logger';
-import { createMetrics } from '../../src/metrics';
 import { inThreadSpool } from '../../src/spool';
-import { CONFIG_DIR } from './bridge';
+import { testSetup } from './bridge';
 import type { MemoryPublisher } from './memory-publisher';
 import { createMemoryPublisher } from './memory-publisher';
 import type { MemorySpool } from './memory-spool';
 import { createMemorySpool } from './memory-spool';
-import { APP_ID, TOKEN } from './tencent';
 
 /** A loopback port free right now (the config schema refuses port 0). */
 export function freePort(): Promise<number> {
@@ -49,26 +45,16 @@ export async function startMemoryBridge(
   env: Record<string, string> = {},
   options: { logTo?: DestinationStream } = {},
 ): Promise<MemoryBridge> {
-  const config = loadConfig({
-    configDir: CONFIG_DIR,
-    env: {
-      TENCENT_APPS: JSON.stringify([
-        { sdkAppId: APP_ID, token: TOKEN, previousTokens: ['previous-token'] },
-        { sdkAppId: '1400000009', unsigned: true },
-      ]),
+  const { config, registry, metrics, logger } = testSetup(
+    {
       KAFKA_BROKERS: '127.0.0.1:1',
-      SERVER_HOST: '127.0.0.1',
       SERVER_PORT: String(await freePort()),
-      ADMIN_HOST: '127.0.0.1',
       ADMIN_PORT: String(await freePort()),
-      LOG_LEVEL: 'silent',
       SPOOL_ENABLED: 'true',
       ...env,
     },
-  });
-  const registry = new Registry();
-  const metrics = createMetrics(registry, { defaultMetrics: false });
-  const logger = options.logTo ? createLogger('debug', options.logTo) : pino({ level: 'silent' });
+    options.logTo,
+  );
   const publisher = createMemoryPublisher();
   await publisher.connect();
   const spool = createMemorySpool();

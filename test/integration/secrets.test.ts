@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { CONFIG_DIR, brokers, buildTestBridge } from '../helpers/bridge';
 import { loadConfig, resolveApps } from '../../src/config/load';
@@ -7,6 +6,7 @@ import type { MemoryBridge } from '../helpers/memory-bridge';
 import { startMemoryBridge } from '../helpers/memory-bridge';
 import { answerComplete, rawRequest } from '../helpers/raw-http';
 import { TOKEN, callbackUrl, createRoomBody } from '../helpers/tencent';
+import { captureLogs } from '../helpers/log-capture';
 
 /**
  * Secrets (issue 14): callback tokens, `Sign` values and SASL passwords never appear in logs,
@@ -15,23 +15,12 @@ import { TOKEN, callbackUrl, createRoomBody } from '../helpers/tencent';
 
 const SASL_PASSWORD = 'sasl-password-do-not-log-5f2a';
 
-function capture() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      done();
-    },
-  });
-  return { stream, lines };
-}
-
 function signOf(url: string): string {
   return new URL(url, 'http://x').searchParams.get('Sign')!;
 }
 
 describe('secrets on the webhook paths', () => {
-  const logs = capture();
+  const logs = captureLogs();
   let b: MemoryBridge;
   const answers: string[] = [];
   const signs: string[] = [];
@@ -185,7 +174,7 @@ describe('secrets at start-up and towards Kafka', () => {
   });
 
   it('Kafka client logs at debug never carry the SASL password (broker refuses SASL)', async () => {
-    const logs = capture();
+    const logs = captureLogs();
     const t = await buildTestBridge(
       {
         KAFKA_BROKERS: brokers(),
