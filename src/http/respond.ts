@@ -26,6 +26,16 @@ export interface ForeignFailure {
 }
 
 /**
+ * A parser error decides only for Node's own refusal (no status) or for the 400 hapi answers
+ * because of it; a client that hangs up mid-body also ends the parse with an error, but hapi's
+ * 499 says what happened.
+ */
+function parsedBadly(f: ForeignFailure, code?: string): boolean {
+  if (f.parserError === undefined || (f.status !== undefined && f.status !== 400)) return false;
+  return code === undefined || f.parserError === code;
+}
+
+/**
  * THE table: every failure ours or hapi's or Node's, to the rejection we answer with, first match
  * wins. Each row names where the failure comes from, because hapi reuses statuses: its 400 is a
  * URL it cannot parse, a Content-Type that does not parse, or its answer to a parser error on a
@@ -34,12 +44,12 @@ export interface ForeignFailure {
  */
 const FOREIGN: readonly { when: (f: ForeignFailure) => boolean; code: RejectionCode }[] = [
   // Node: request line plus headers over `--max-http-header-size` (16 KiB).
-  { when: (f) => f.parserError === 'HPE_HEADER_OVERFLOW', code: 'HEADERS_TOO_LARGE' },
+  { when: (f) => parsedBadly(f, 'HPE_HEADER_OVERFLOW'), code: 'HEADERS_TOO_LARGE' },
   // Node: headers not complete within `server.headersTimeout` / `requestTimeout`.
-  { when: (f) => f.parserError === 'ERR_HTTP_REQUEST_TIMEOUT', code: 'REQUEST_TIMEOUT' },
+  { when: (f) => parsedBadly(f, 'ERR_HTTP_REQUEST_TIMEOUT'), code: 'REQUEST_TIMEOUT' },
   // Node: anything else its parser refuses (lowercase method, NUL in the path, Content-Length
   // with Transfer-Encoding, bad chunked framing, bytes after an HTTP/1.0 body without a length).
-  { when: (f) => f.parserError !== undefined, code: 'REQUEST_MALFORMED' },
+  { when: (f) => parsedBadly(f), code: 'REQUEST_MALFORMED' },
   // @hapi/subtext: `Content-Type: json`, `application/json, text/plain`.
   {
     when: (f) => f.status === 400 && f.message === 'Invalid content-type header',

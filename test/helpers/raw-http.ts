@@ -34,9 +34,9 @@ export function parseRawAnswer(text: string, closed: boolean): RawAnswer {
 export function rawRequest(
   port: number,
   bytes: string | Buffer,
-  options: { waitMs?: number; until?: (text: string) => boolean } = {},
+  options: { waitMs?: number; until?: (text: string) => boolean; hangUp?: boolean } = {},
 ): Promise<RawAnswer> {
-  const { waitMs = 3000, until } = options;
+  const { waitMs = 3000, until, hangUp = false } = options;
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     let text = '';
@@ -54,7 +54,9 @@ export function rawRequest(
     });
     socket.on('error', () => finish(true));
     socket.on('close', () => finish(true));
-    socket.write(bytes);
+    // hangUp: send, then end our side at once, as a client that goes away mid-request does.
+    if (hangUp) socket.end(bytes);
+    else socket.write(bytes);
     const timer = setTimeout(() => finish(false), waitMs);
   });
 }

@@ -119,6 +119,18 @@ describe("Node's parser refusals (clientError): Tencent's format, counted", () =
     expect(b.spool.records).toHaveLength(0);
   });
 
+  it('counts a client that hangs up mid-body as body_incomplete, not request_malformed', async () => {
+    const incomplete = await rejected('body_incomplete');
+    const malformed = await rejected('request_malformed');
+    const bytes = post(callbackUrl(), BODY);
+    await rawRequest(b.port, bytes.subarray(0, bytes.length - 30), { hangUp: true, waitMs: 1000 });
+    const deadline = Date.now() + 3000;
+    while ((await rejected('body_incomplete')) === incomplete && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await rejected('body_incomplete')).toBe(incomplete + 1);
+    expect(await rejected('request_malformed')).toBe(malformed);
+  });
+
   it('answers a bad request pipelined behind a good one after the good one', async () => {
     const before = await rejected('request_malformed');
     const published = b.publisher.records.length;

@@ -42,6 +42,11 @@ describe('toRejection', () => {
     });
   });
 
+  it('a client that hangs up mid-body is body_incomplete, whatever the parser saw', () => {
+    const aborted = new Boom.Boom('Request aborted', { statusCode: 499 });
+    expect(toRejection(aborted, 'HPE_INVALID_EOF_STATE').reason).toBe('body_incomplete');
+  });
+
   it("classifies hapi's 400 by the parser error on the socket", () => {
     expect(toRejection(Boom.badRequest(), 'HPE_INVALID_CHUNK_SIZE').reason).toBe(
       'request_malformed',
