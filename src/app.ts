@@ -1,4 +1,5 @@
 import Hapi from '@hapi/hapi';
+import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { BridgeConfig, ResolvedApp } from './config/types';
@@ -6,6 +7,7 @@ import { recordType } from './events/cloudevents';
 import { loadEventSchemas } from './events/schemas';
 import { adminPlugin } from './http/admin-plugin';
 import { callbackPlugin } from './http/callback-plugin';
+import { createSourceAllowlist } from './http/source-allowlist';
 import type { EventPublisher } from './kafka/publisher';
 import type { Metrics } from './metrics';
 import { createDedupe } from './pipeline/dedupe';
@@ -48,6 +50,24 @@ export interface Bridge {
 
 /** The metric type of a spooled record: its ce_type header, or the structured envelope's type. */
 const eventTypeOf = (record: SpoolRecord): string => recordType(record);
+
+/**
+ * Limits against slow and abusive clients (issue 14), on Node's listener: request line and
+ * headers within `connections.headersTimeoutMs` (Node counts from a request's first byte, so an
+ * idle keep-alive connection is governed by `keepAliveTimeoutMs` alone), the whole request
+ * within that plus the payload timeout, and at most `maxConnections` sockets. Pipelined requests
+ * are answered one at a time, and Node stops reading a socket whose answers are not being read.
+ * Node checks the two timeouts on an interval, 30 s by default: far too coarse for a 10 s limit.
+ */
+function limitConnections(listener: Server, config: Readonly<BridgeConfig>): void {
+  const { headersTimeoutMs, maxConnections } = config.connections;
+  listener.headersTimeout = headersTimeoutMs;
+  listener.requestTimeout = headersTimeoutMs + config.server.payloadTimeoutMs;
+  listener.maxConnections = maxConnections;
+  // Read by Node when the listener starts listening.
+  (listener as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval =
+    Math.min(1000, headersTimeoutMs);
+}
 
 /**
  * Builds the webhook and admin servers from config and dependencies. Reads no environment.
@@ -127,7 +147,7 @@ export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {
     ...(certificate ? { tls: { cert: certificate.cert, key: certificate.key } } : {}),
   });
   webhook.listener.keepAliveTimeout = config.server.keepAliveTimeoutMs;
-  webhook.listener.headersTimeout = config.server.keepAliveTimeoutMs + 1000;
+  limitConnections(webhook.listener, config);
   await webhook.register({
     plugin: callbackPlugin,
     options: {
@@ -155,6 +175,7 @@ export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {
       }),
       metrics,
       logger,
+      allowlist: createSourceAllowlist(config.allowlist),
     },
   });
 

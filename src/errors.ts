@@ -10,16 +10,30 @@ export const REJECTIONS = {
   COMMAND_MISMATCH: { status: 400, errorCode: 40003, reason: 'command_mismatch' },
   PAYLOAD_INVALID: { status: 400, errorCode: 40004, reason: 'payload_invalid' },
   BODY_INCOMPLETE: { status: 400, errorCode: 40005, reason: 'body_incomplete' },
+  // Nested deeper than MAX_JSON_DEPTH (src/tencent/json.ts): refused and quarantined (issue 14).
+  JSON_TOO_DEEP: { status: 400, errorCode: 40006, reason: 'json_too_deep' },
+  // Node's HTTP parser refused the request before hapi saw it (bad method, NUL in the path,
+  // Content-Length with Transfer-Encoding, bad chunked framing …): see src/http/client-error.ts.
+  REQUEST_MALFORMED: { status: 400, errorCode: 40007, reason: 'request_malformed' },
+  // A Content-Type header that does not parse (`json`, `application/json, text/plain`).
+  CONTENT_TYPE_INVALID: { status: 400, errorCode: 40008, reason: 'content_type_invalid' },
   SIGNATURE_MISSING: { status: 401, errorCode: 40101, reason: 'signature_missing' },
   SIGNATURE_MISMATCH: { status: 401, errorCode: 40102, reason: 'signature_mismatch' },
   SIGNATURE_EXPIRED: { status: 401, errorCode: 40103, reason: 'signature_expired' },
   SIGNATURE_MALFORMED: { status: 401, errorCode: 40104, reason: 'signature_malformed' },
   APP_UNKNOWN: { status: 403, errorCode: 40301, reason: 'app_unknown' },
+  // The client address is outside `server.sourceAllowlist` (issue 14).
+  SOURCE_NOT_ALLOWED: { status: 403, errorCode: 40302, reason: 'source_not_allowed' },
   NOT_FOUND: { status: 404, errorCode: 40401, reason: 'not_found' },
   METHOD_NOT_ALLOWED: { status: 405, errorCode: 40501, reason: 'method_not_allowed' },
   BODY_TOO_LARGE: { status: 413, errorCode: 41301, reason: 'body_too_large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, errorCode: 41501, reason: 'unsupported_media_type' },
+  // Any Content-Encoding but identity: Tencent sends plain JSON, and decoding would let a few
+  // bytes inside the limit expand past it (issue 14).
+  ENCODING_UNSUPPORTED: { status: 415, errorCode: 41502, reason: 'encoding_unsupported' },
   REQUEST_TIMEOUT: { status: 408, errorCode: 40801, reason: 'request_timeout' },
+  // Request line and headers larger than Node's limit (`--max-http-header-size`, 16 KiB).
+  HEADERS_TOO_LARGE: { status: 431, errorCode: 43101, reason: 'headers_too_large' },
   INTERNAL: { status: 500, errorCode: 50001, reason: 'internal' },
   // Kafka refused the event for good and neither the quarantine topic nor a spool could keep it.
   KAFKA_REFUSED: { status: 500, errorCode: 50002, reason: 'kafka_refused' },
@@ -28,6 +42,8 @@ export const REJECTIONS = {
   OVERLOADED: { status: 503, errorCode: 50303, reason: 'overloaded' },
   SHUTTING_DOWN: { status: 503, errorCode: 50304, reason: 'shutting_down' },
   SPOOL_UNAVAILABLE: { status: 503, errorCode: 50305, reason: 'spool_unavailable' },
+  // The route's `timeout.server` (config `server.requestTimeoutMs`) ran out before an answer.
+  ROUTE_TIMEOUT: { status: 503, errorCode: 50306, reason: 'route_timeout' },
 } as const;
 
 export type RejectionCode = keyof typeof REJECTIONS;

@@ -1,5 +1,6 @@
 import Joi from 'joi';
 import { BEFORE_COMMANDS, ENTITIES } from '../pipeline/command-table';
+import { parseCidr } from '../http/source-allowlist';
 import type { BridgeConfig } from './types';
 
 const port = Joi.number().integer().min(1).max(65535);
@@ -7,6 +8,12 @@ const ms = Joi.number().integer().min(0);
 const positive = Joi.number().integer().min(1);
 const token = Joi.string().min(1).max(128);
 const path = Joi.string().min(1);
+/** An IPv4/IPv6 address or CIDR block, as `parseCidr` (src/http/source-allowlist.ts) reads it. */
+const cidr = Joi.string()
+  .custom((value: string, helpers) =>
+    parseCidr(value) === undefined ? helpers.error('cidr.invalid') : value,
+  )
+  .messages({ 'cidr.invalid': '{{#label}} must be an IP address or CIDR block' });
 const topicName = Joi.string().pattern(/^[A-Za-z0-9._-]{1,249}$/);
 
 const app = Joi.object({
@@ -166,6 +173,14 @@ export const configSchema: Joi.ObjectSchema<BridgeConfig> = Joi.object<BridgeCon
     enabled: Joi.boolean().required(),
     windowSeconds: positive.required(),
     maxEntries: positive.required(),
+  }).required(),
+  allowlist: Joi.object({
+    cidrs: Joi.array().items(cidr).required(),
+    trustedProxies: Joi.array().items(cidr).required(),
+  }).required(),
+  connections: Joi.object({
+    headersTimeoutMs: positive.required(),
+    maxConnections: positive.required(),
   }).required(),
   log: Joi.object({
     level: Joi.string()

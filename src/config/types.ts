@@ -83,6 +83,13 @@ export interface BridgeConfig {
     drainBackoffMaxMs: number;
   };
   dedupe: { enabled: boolean; windowSeconds: number; maxEntries: number };
+  /**
+   * Source allowlist of the webhook listener (issue 14): client addresses or CIDRs allowed to
+   * call; empty: off. `X-Forwarded-For` is believed only from `trustedProxies`.
+   */
+  allowlist: { cidrs: string[]; trustedProxies: string[] };
+  /** Limits on webhook connections against slow and abusive clients (issue 14). */
+  connections: { headersTimeoutMs: number; maxConnections: number };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   shutdown: { graceMs: number };
 }

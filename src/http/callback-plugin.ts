@@ -1,6 +1,9 @@
 import Boom from '@hapi/boom';
 import type { Plugin, Request, ResponseToolkit } from '@hapi/hapi';
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import { CallbackRejectedError } from '../errors';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics';
 import { perLabelValue } from '../metrics';
@@ -10,15 +13,38 @@ import { accessLogger } from '../logger';
 import { commandLabel } from '../pipeline/command-table';
 import { OK_BODY, failBody } from '../tencent/protocol';
 import type { QueryParams } from '../tencent/query';
+import { installClientErrorHandler } from './client-error';
 import { readBody } from './read-body';
+import type { SourceAllowlist } from './source-allowlist';
 import type { Rejection } from './respond';
 import { toRejection } from './respond';
 
 declare module '@hapi/hapi' {
   interface RequestApplicationState {
-    verified?: VerifiedRequest;
     result?: CallbackResult;
     rejection?: Rejection;
+  }
+}
+
+/** The verified request the auth scheme put in `request.auth.artifacts`. */
+function verifiedOf(request: Request): VerifiedRequest | undefined {
+  // hapi leaves artifacts null on a route without auth (404, 405).
+  const verified = (request.auth.artifacts as Record<string, unknown> | null)?.verified;
+  return typeof verified === 'object' && verified !== null && 'query' in verified
+    ? (verified as VerifiedRequest)
+    : undefined;
+}
+
+/**
+ * Content-Encoding we accept: none. Tencent posts plain JSON (https://trtc.io/document/34354), and
+ * decoding gzip would let a body inside the size limit expand far past it; a body labelled with
+ * an encoding it does not have would be read as something it is not (issue 14).
+ */
+function checkContentEncoding(value: string | undefined): void {
+  if (value === undefined) return;
+  const encoding = value.trim().toLowerCase();
+  if (encoding !== '' && encoding !== 'identity') {
+    throw new CallbackRejectedError('ENCODING_UNSUPPORTED', 'Content-Encoding is not supported');
   }
 }
 
@@ -31,14 +57,18 @@ export interface CallbackPluginOptions {
   receiver: CallbackReceiver;
   metrics: Metrics;
   logger: Logger;
+  /** Who may call at all (config `allowlist`); checked before anything else, body unread. */
+  allowlist?: SourceAllowlist;
 }
 
 const STRATEGY = 'tencent-callback';
 
 /**
  * The webhook route `POST <path>`. Verification is a hapi auth scheme, so a request without a
- * configured app or a valid signature is refused before its body is read. Every refusal, ours
- * or hapi's (413, 404 …), is answered in Tencent's format in onPreResponse.
+ * configured app or a valid signature is refused before its body is read, and so is one from
+ * outside the source allowlist (onRequest). Every refusal, ours or hapi's (413, 404 …), is
+ * answered in Tencent's format in onPreResponse; Node's parser refusals in client-error.ts; both
+ * through the one table in respond.ts.
  */
 export const callbackPlugin: Plugin<CallbackPluginOptions> = {
   name: 'tencent-live-callback',
@@ -56,13 +86,17 @@ export const callbackPlugin: Plugin<CallbackPluginOptions> = {
         const params = request.query as QueryParams;
         const command = params.CallbackCommand;
         received(commandLabel(typeof command === 'string' ? command : command?.[0])).inc();
+        let verified: VerifiedRequest;
         try {
-          request.app.verified = options.verifier.verify(params);
+          verified = options.verifier.verify(params);
         } catch (error) {
           const rejection = toRejection(error as Error);
           return h.unauthenticated(Boom.boomify(error as Error, { statusCode: rejection.status }));
         }
-        return h.authenticated({ credentials: {} });
+        return h.authenticated({
+          credentials: { app: { sdkAppId: verified.app.sdkAppId } },
+          artifacts: { verified },
+        });
       },
     }));
     server.auth.strategy(STRATEGY, STRATEGY);
@@ -81,13 +115,17 @@ export const callbackPlugin: Plugin<CallbackPluginOptions> = {
         timeout: { server: options.requestTimeoutMs },
       },
       async handler(request, h) {
+        const verified = verifiedOf(request);
+        // Unreachable while the route requires the scheme; a failure here is a bug, answered 500.
+        if (verified === undefined) throw new Error('the auth scheme set no verified request');
+        checkContentEncoding(request.headers['content-encoding'] as string | undefined);
         const body = await readBody(
           request.payload as Readable,
           options.bodyLimitBytes,
           options.payloadTimeoutMs,
         );
         const result = await options.receiver.receive(
-          request.app.verified!,
+          verified,
           body,
           request.headers['content-type'] as string | undefined,
         );
@@ -95,7 +133,7 @@ export const callbackPlugin: Plugin<CallbackPluginOptions> = {
         if (result.outcome === 'ignored') metrics.callbacksIgnored.inc({ reason: result.reason });
         const verdict = result.outcome === 'ignored' ? undefined : result.verdict;
         if (verdict) {
-          const { command } = request.app.verified!.query;
+          const { command } = verified.query;
           metrics.beforeCallbacks.inc({ command, verdict: verdict.name });
         }
         const response = h.response(verdict?.body ?? OK_BODY).type('application/json');
@@ -110,10 +148,34 @@ export const callbackPlugin: Plugin<CallbackPluginOptions> = {
       handler: () => Boom.methodNotAllowed(),
     });
 
+    // The response of the request under way on each socket, for Node's parser errors.
+    const active = new WeakMap<Socket, ServerResponse>();
+    const parserErrorOf = installClientErrorHandler(server.listener, {
+      active: (socket) => active.get(socket),
+      onRefused: (refusal) => {
+        metrics.callbacksRejected.inc({ reason: refusal.reason });
+        access.info(
+          { status: refusal.status, outcome: 'rejected', reason: refusal.reason },
+          'callback',
+        );
+      },
+    });
+    const { allowlist } = options;
+    server.ext('onRequest', (request, h) => {
+      active.set(request.raw.req.socket, request.raw.res);
+      if (allowlist?.enabled === true) {
+        const forwardedFor = request.headers['x-forwarded-for'] as string | undefined;
+        if (!allowlist.allows(request.info.remoteAddress, forwardedFor)) {
+          throw new CallbackRejectedError('SOURCE_NOT_ALLOWED', 'source address is not allowed');
+        }
+      }
+      return h.continue;
+    });
+
     server.ext('onPreResponse', (request, h) => {
       const response = request.response;
       if (!Boom.isBoom(response)) return h.continue;
-      const rejection = toRejection(response);
+      const rejection = toRejection(response, parserErrorOf(request.raw.req.socket));
       request.app.rejection = rejection;
       metrics.callbacksRejected.inc({ reason: rejection.reason });
       if (rejection.code === 'INTERNAL') logger.error({ err: response }, 'unexpected error');
@@ -124,12 +186,15 @@ export const callbackPlugin: Plugin<CallbackPluginOptions> = {
     });
 
     server.events.on('response', (request) => {
+      const { socket } = request.raw.req;
+      if (active.get(socket) === request.raw.res) active.delete(socket);
       const seconds = (Date.now() - request.info.received) / 1000;
-      const { result, verified } = request.app;
+      const { result } = request.app;
+      const verified = verifiedOf(request);
       let { rejection } = request.app;
       if (!rejection && Boom.isBoom(request.response)) {
         // hapi ends a request whose client went away mid-body (499) without onPreResponse.
-        rejection = toRejection(request.response);
+        rejection = toRejection(request.response, parserErrorOf(socket));
         metrics.callbacksRejected.inc({ reason: rejection.reason });
       }
       (rejection ? durationRejected : durationOk).observe(seconds);

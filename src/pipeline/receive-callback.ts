@@ -73,7 +73,12 @@ export interface ReceiverOptions {
 }
 
 /** Refusals caused by the body of an authenticated request: its bytes go to quarantine. */
-const QUARANTINED = new Set(['JSON_INVALID', 'COMMAND_MISMATCH', 'PAYLOAD_INVALID']);
+const QUARANTINED = new Set([
+  'JSON_INVALID',
+  'JSON_TOO_DEEP',
+  'COMMAND_MISMATCH',
+  'PAYLOAD_INVALID',
+]);
 
 /**
  * Media types we parse as JSON. Tencent's docs name no Content-Type header

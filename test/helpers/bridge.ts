@@ -37,13 +37,11 @@ export interface TestBridge {
 }
 
 /**
- * A bridge built like main.ts builds it, with a real kafkajs publisher, not listening. With
- * `spoolPath` it gets a real SQLite spool there; without, a failed publish answers 503.
+ * What every test bridge is built from: the config (the test apps, loopback listeners, silent
+ * logs, then `env`), a registry with the bridge's metrics, and a logger (with `logTo`: the
+ * production logger at debug, written there).
  */
-export async function buildTestBridge(
-  env: Record<string, string> = {},
-  options: { spoolPath?: string; logTo?: DestinationStream } = {},
-): Promise<TestBridge> {
+export function testSetup(env: Record<string, string>, logTo?: DestinationStream) {
   const config = loadConfig({
     configDir: CONFIG_DIR,
     env: {
@@ -51,7 +49,6 @@ export async function buildTestBridge(
         { sdkAppId: APP_ID, token: TOKEN, previousTokens: ['previous-token'] },
         { sdkAppId: '1400000009', unsigned: true },
       ]),
-      KAFKA_BROKERS: brokers(),
       SERVER_HOST: '127.0.0.1',
       ADMIN_HOST: '127.0.0.1',
       LOG_LEVEL: 'silent',
@@ -60,8 +57,22 @@ export async function buildTestBridge(
   });
   const registry = new Registry();
   const metrics = createMetrics(registry, { defaultMetrics: false });
-  // with `logTo`: the production logger at debug, written there
-  const logger = options.logTo ? createLogger('debug', options.logTo) : pino({ level: 'silent' });
+  const logger = logTo ? createLogger('debug', logTo) : pino({ level: 'silent' });
+  return { config, registry, metrics, logger };
+}
+
+/**
+ * A bridge built like main.ts builds it, with a real kafkajs publisher, not listening. With
+ * `spoolPath` it gets a real SQLite spool there; without, a failed publish answers 503.
+ */
+export async function buildTestBridge(
+  env: Record<string, string> = {},
+  options: { spoolPath?: string; logTo?: DestinationStream } = {},
+): Promise<TestBridge> {
+  const { config, registry, metrics, logger } = testSetup(
+    { KAFKA_BROKERS: brokers(), ...env },
+    options.logTo,
+  );
   const publisher = createKafkajsPublisher({ settings: config.kafka, logger, metrics });
   const spool =
     options.spoolPath === undefined

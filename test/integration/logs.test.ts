@@ -1,29 +1,13 @@
-import { Writable } from 'node:stream';
 import { createLogger } from '../../src/logger';
 import type { TestBridge } from '../helpers/bridge';
 import { brokers, buildTestBridge, uniqueTopic } from '../helpers/bridge';
 import { createTopic } from '../helpers/kafka-broker';
 import { APP_ID, TOKEN, callbackUrl, createRoomBody } from '../helpers/tencent';
-
-/** A destination that keeps every log line. */
-function capture() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      done();
-    },
-  });
-  return {
-    stream,
-    lines,
-    parsed: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
-  };
-}
+import { captureLogs } from '../helpers/log-capture';
 
 describe('logs', () => {
   let t: TestBridge;
-  const logs = capture();
+  const logs = captureLogs();
 
   beforeAll(async () => {
     const topic = uniqueTopic('logs');
@@ -77,7 +61,7 @@ describe('logs', () => {
   });
 
   it('censor secrets at the known paths of the main logger', () => {
-    const out = capture();
+    const out = captureLogs();
     const logger = createLogger('info', out.stream);
     logger.info(
       {

@@ -1,5 +1,5 @@
 import { CallbackRejectedError } from '../../src/errors';
-import { parseJsonBody } from '../../src/tencent/json';
+import { MAX_JSON_DEPTH, nestsDeeperThan, parseJsonBody } from '../../src/tencent/json';
 
 const parse = (text: string | Buffer) =>
   parseJsonBody(typeof text === 'string' ? Buffer.from(text) : text);
@@ -69,5 +69,27 @@ describe('parseJsonBody', () => {
 
   it('does not echo the body in its message', () => {
     expect(rejection('{"secret-looking":').message).toBe('body is not valid JSON');
+  });
+});
+
+describe('nestsDeeperThan', () => {
+  it('counts nesting of objects and arrays, not brackets inside strings', () => {
+    expect(nestsDeeperThan('{"a":[[1]]}', 3)).toBe(false);
+    expect(nestsDeeperThan('{"a":[[[1]]]}', 3)).toBe(true);
+    expect(nestsDeeperThan(`{"a":"${'['.repeat(100)}"}`, 3)).toBe(false);
+    expect(nestsDeeperThan(`{"a":"\\"${'['.repeat(100)}"}`, 3)).toBe(false);
+    expect(nestsDeeperThan('[{}, {}, [], [], {"a":{}}]', 3)).toBe(false);
+  });
+
+  it('answers for invalid text too (never throws, no recursion)', () => {
+    expect(nestsDeeperThan('['.repeat(1_000_000), MAX_JSON_DEPTH)).toBe(true);
+    expect(nestsDeeperThan(']]]]{{', MAX_JSON_DEPTH)).toBe(false);
+  });
+
+  it('parseJsonBody refuses nesting past MAX_JSON_DEPTH with JSON_TOO_DEEP', () => {
+    const at = `{"a":${'['.repeat(MAX_JSON_DEPTH - 1)}${']'.repeat(MAX_JSON_DEPTH - 1)}}`;
+    expect(() => parse(at)).not.toThrow();
+    const over = `{"a":${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}}`;
+    expect(rejection(over).code).toBe('JSON_TOO_DEEP');
   });
 });

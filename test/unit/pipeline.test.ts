@@ -371,3 +371,55 @@ describe('the command table', () => {
       expect(type).toMatch(/^com\.tencentcloud\.live\.[a-z_]+\.[a-z_]+\.v1$/);
   });
 });
+
+describe('deep nesting (issue 14): every body within the limit is delivered or quarantined', () => {
+  const CREATE = 'Live.CallbackAfterCreateRoom';
+  /** The create-room sample with one extra field nested `depth` arrays deep. */
+  const deepBody = (depth: number, open = '[', close = ']') =>
+    sampleText(CREATE).replace(/}\s*$/, `,"Deep":${open.repeat(depth)}${close.repeat(depth)}}`);
+
+  it.each([5_000, 100_000])(
+    'quarantines a signed body with a field %i arrays deep and refuses it as json_too_deep',
+    async (depth) => {
+      const { publisher, receive, registry } = pipeline();
+      const body = deepBody(depth);
+      const error = await receive(CREATE, body).then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
+      expect(error).toBeInstanceOf(CallbackRejectedError);
+      expect(error).toMatchObject({ code: 'JSON_TOO_DEEP', status: 400 });
+      expect(publisher.records).toHaveLength(1);
+      const [record] = publisher.records;
+      expect(record!.topic).toBe('events.quarantine');
+      expect(record!.headers.ce_quarantinereason).toBe('json_too_deep');
+      expect(record!.value.toString()).toBe(body);
+      expect(
+        await metricValue(registry, 'live_bridge_events_quarantined_total', {
+          reason: 'json_too_deep',
+        }),
+      ).toBe(1);
+    },
+  );
+
+  it('quarantines deep objects as well as deep arrays', async () => {
+    const { publisher, receive } = pipeline();
+    const body = sampleText(CREATE).replace(
+      /}\s*$/,
+      `,"Deep":${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}}`,
+    );
+    await expect(receive(CREATE, body)).rejects.toMatchObject({ code: 'JSON_TOO_DEEP' });
+    expect(publisher.records.map((r) => r.headers.ce_quarantinereason)).toEqual(['json_too_deep']);
+  });
+
+  it.each(['binary', 'structured'] as const)(
+    'delivers a body nested up to the limit as an event (%s mode)',
+    async (contentMode) => {
+      const { publisher, receive } = pipeline({ contentMode });
+      // The body itself is one level; the extra field adds the rest.
+      const result = await receive(CREATE, deepBody(63));
+      expect(result).toMatchObject({ outcome: 'published' });
+      expect(publisher.records[0]!.topic).toBe('events');
+    },
+  );
+});

@@ -1,0 +1,250 @@
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
+import { metricValue } from '../helpers/bridge';
+import type { MemoryBridge } from '../helpers/memory-bridge';
+import { startMemoryBridge } from '../helpers/memory-bridge';
+import { answerComplete, parseRawAnswer, rawRequest } from '../helpers/raw-http';
+import { callbackUrl, createRoomBody } from '../helpers/tencent';
+
+/**
+ * Slow and abusive clients, and who may call at all (issue 14), over real loopback sockets.
+ * Limits here: headers 1 s, body 1 s, idle keep-alive 1.5 s, 40 connections.
+ */
+
+let room = 0;
+function callback(options: { url?: string; headers?: string[]; body?: string } = {}): Buffer {
+  const body = options.body ?? JSON.stringify(createRoomBody(`r-edge-${room++}`));
+  const lines = [
+    `POST ${options.url ?? callbackUrl()} HTTP/1.1`,
+    'Host: bridge',
+    'Content-Type: application/json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...(options.headers ?? []),
+  ];
+  return Buffer.from(`${lines.join('\r\n')}\r\n\r\n${body}`);
+}
+
+/** A normal callback on a fresh connection: its status and how long it took. */
+async function timedCallback(port: number): Promise<{ status: number | undefined; ms: number }> {
+  const started = Date.now();
+  const answer = await rawRequest(port, callback(), { until: answerComplete, waitMs: 5_000 });
+  return { status: answer.status, ms: Date.now() - started };
+}
+
+function open(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => resolve(socket));
+    socket.on('error', reject);
+  });
+}
+
+/** Collects what the server writes and when it closes. */
+function watch(socket: Socket) {
+  let text = '';
+  let closedAt: number | undefined;
+  socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+  socket.on('close', () => (closedAt = Date.now()));
+  socket.on('error', () => undefined);
+  return {
+    get text() {
+      return text;
+    },
+    get closedAt() {
+      return closedAt;
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(check: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`not true within ${ms} ms`);
+    await sleep(20);
+  }
+}
+
+describe('slow and abusive clients', () => {
+  let b: MemoryBridge;
+  beforeAll(async () => {
+    b = await startMemoryBridge({
+      CONNECTIONS_HEADERS_TIMEOUT_MS: '1000',
+      CONNECTIONS_MAX_CONNECTIONS: '40',
+      SERVER_PAYLOAD_TIMEOUT_MS: '1000',
+      SERVER_REQUEST_TIMEOUT_MS: '1800',
+      SERVER_KEEP_ALIVE_TIMEOUT_MS: '1500',
+    });
+  });
+  afterAll(() => b.bridge.stop(1000));
+  const rejected = (reason: string) =>
+    metricValue(b.registry, 'live_bridge_callbacks_rejected_total', { reason });
+
+  it('cuts off slow headers with 408 in Tencent format while callbacks are answered < 2 s', async () => {
+    const before = await rejected('request_timeout');
+    const socket = await open(b.port);
+    const seen = watch(socket);
+    const started = Date.now();
+    socket.write(`POST ${callbackUrl()} HTTP/1.1\r\nHost: b\r\n`);
+    const trickle = setInterval(() => socket.writable && socket.write('X-Slow: 1\r\n'), 200);
+    const normal = await timedCallback(b.port);
+    await until(() => seen.closedAt !== undefined, 4_000);
+    clearInterval(trickle);
+    expect(normal.status).toBe(200);
+    expect(normal.ms).toBeLessThan(2_000);
+    expect(seen.closedAt! - started).toBeLessThan(3_000);
+    const answer = parseRawAnswer(seen.text, true);
+    expect(answer.status).toBe(408);
+    expect(JSON.parse(answer.body)).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 40801 });
+    expect(await rejected('request_timeout')).toBe(before + 1);
+  });
+
+  it('cuts off a slow body of a signed callback with 408 and answers others < 2 s', async () => {
+    const before = await rejected('request_timeout');
+    const socket = await open(b.port);
+    const seen = watch(socket);
+    const bytes = callback();
+    const started = Date.now();
+    socket.write(bytes.subarray(0, bytes.length - 20));
+    let i = bytes.length - 20;
+    const trickle = setInterval(() => {
+      if (socket.writable && i < bytes.length - 1) socket.write(bytes.subarray(i, ++i));
+    }, 300);
+    const normal = await timedCallback(b.port);
+    await until(() => answerComplete(seen.text), 4_000);
+    clearInterval(trickle);
+    socket.destroy();
+    expect(normal).toMatchObject({ status: 200 });
+    expect(normal.ms).toBeLessThan(2_000);
+    expect(Date.now() - started).toBeLessThan(2_500);
+    expect(parseRawAnswer(seen.text, false).status).toBe(408);
+    expect(await rejected('request_timeout')).toBe(before + 1);
+  });
+
+  it('closes an idle keep-alive connection after keepAliveTimeoutMs', async () => {
+    const socket = await open(b.port);
+    const seen = watch(socket);
+    socket.write(callback());
+    await until(() => answerComplete(seen.text), 2_000);
+    const answeredAt = Date.now();
+    expect(parseRawAnswer(seen.text, false).status).toBe(200);
+    await until(() => seen.closedAt !== undefined, 4_000);
+    // Not cut by the 1 s headers timeout: idle is governed by the keep-alive timeout alone.
+    expect(seen.closedAt! - answeredAt).toBeGreaterThanOrEqual(1_300);
+    expect(seen.closedAt! - answeredAt).toBeLessThan(3_000);
+  });
+
+  it('closes connections that never send a byte, and refuses sockets past maxConnections', async () => {
+    const sockets = await Promise.all(
+      Array.from({ length: 60 }, () => open(b.port).catch(() => undefined)),
+    );
+    const watched = sockets.filter((s): s is Socket => s !== undefined).map((s) => watch(s));
+    // Past the 40 allowed, Node closes new sockets at once.
+    await until(() => watched.filter((w) => w.closedAt !== undefined).length >= 20, 1_000);
+    // The silent ones are cut by the headers timeout; then callbacks are answered again.
+    await until(() => watched.every((w) => w.closedAt !== undefined), 4_000);
+    const normal = await timedCallback(b.port);
+    expect(normal.status).toBe(200);
+    expect(normal.ms).toBeLessThan(2_000);
+  });
+
+  it('answers pipelined requests one at a time, in order, while others are answered < 2 s', async () => {
+    const socket = await open(b.port);
+    const seen = watch(socket);
+    const requests = Array.from({ length: 50 }, () => callback());
+    socket.write(Buffer.concat(requests));
+    const normal = await timedCallback(b.port);
+    await until(() => (seen.text.match(/HTTP\/1\.1 200 /g) ?? []).length === 50, 10_000);
+    socket.destroy();
+    expect(normal.status).toBe(200);
+    expect(normal.ms).toBeLessThan(2_000);
+  });
+});
+
+describe('refused without reading the body', () => {
+  let b: MemoryBridge;
+  beforeAll(async () => {
+    b = await startMemoryBridge({ SERVER_PAYLOAD_TIMEOUT_MS: '1500' });
+  });
+  afterAll(() => b.bridge.stop(1000));
+
+  it.each([
+    ['a wrong Sign', callbackUrl({ token: 'not-the-token' }), 401],
+    ['no Sign', callbackUrl({ token: null }), 401],
+    ['an unknown app', callbackUrl({ appId: '1499999999' }), 403],
+  ])(
+    '%s: answered at once, with 60 KB of announced body never sent',
+    async (_name, url, status) => {
+      const started = Date.now();
+      const head = `POST ${url} HTTP/1.1\r\nHost: b\r\nContent-Type: application/json\r\nContent-Length: 60000\r\n\r\n{"Callback`;
+      const answer = await rawRequest(b.port, head, { until: answerComplete });
+      expect(answer.status).toBe(status);
+      // Well before the 1.5 s payload timeout a body read would have to wait for.
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(b.publisher.records).toHaveLength(0);
+    },
+  );
+});
+
+describe('source allowlist', () => {
+  const ALLOWED = '198.51.100.0/24';
+
+  it('refuses with 403 source_not_allowed before reading the body', async () => {
+    const b = await startMemoryBridge({ ALLOWLIST_CIDRS: ALLOWED });
+    try {
+      const started = Date.now();
+      const head = `POST ${callbackUrl()} HTTP/1.1\r\nHost: b\r\nContent-Type: application/json\r\nContent-Length: 60000\r\nX-Forwarded-For: 198.51.100.7\r\n\r\n{"Call`;
+      const answer = await rawRequest(b.port, head, { until: answerComplete });
+      expect(answer.status).toBe(403);
+      expect(JSON.parse(answer.body)).toEqual({
+        ActionStatus: 'FAIL',
+        ErrorInfo: 'source address is not allowed',
+        ErrorCode: 40302,
+      });
+      expect(Date.now() - started).toBeLessThan(500);
+      expect(
+        await metricValue(b.registry, 'live_bridge_callbacks_rejected_total', {
+          reason: 'source_not_allowed',
+        }),
+      ).toBe(1);
+      expect(b.publisher.records).toHaveLength(0);
+    } finally {
+      await b.bridge.stop(1000);
+    }
+  });
+
+  it('believes X-Forwarded-For only from a trusted proxy', async () => {
+    const b = await startMemoryBridge({
+      ALLOWLIST_CIDRS: ALLOWED,
+      ALLOWLIST_TRUSTED_PROXIES: '127.0.0.1',
+    });
+    try {
+      const status = async (forwardedFor?: string) =>
+        (
+          await rawRequest(
+            b.port,
+            callback({ headers: forwardedFor ? [`X-Forwarded-For: ${forwardedFor}`] : [] }),
+            { until: answerComplete },
+          )
+        ).status;
+      expect(await status('198.51.100.7')).toBe(200);
+      expect(await status('203.0.113.9')).toBe(403);
+      expect(await status('198.51.100.7, 203.0.113.9')).toBe(403);
+      expect(await status('203.0.113.9, 198.51.100.7')).toBe(200);
+      expect(await status()).toBe(403);
+    } finally {
+      await b.bridge.stop(1000);
+    }
+  });
+
+  it('is off by default', async () => {
+    const b = await startMemoryBridge();
+    try {
+      expect(b.config.allowlist.cidrs).toEqual([]);
+      const answer = await rawRequest(b.port, callback(), { until: answerComplete });
+      expect(answer.status).toBe(200);
+    } finally {
+      await b.bridge.stop(1000);
+    }
+  });
+});
