@@ -3,7 +3,6 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { BridgeConfig, ResolvedApp } from './config/types';
-import { recordType } from './events/cloudevents';
 import { loadEventSchemas } from './events/schemas';
 import { adminPlugin } from './http/admin-plugin';
 import { callbackPlugin } from './http/callback-plugin';
@@ -16,7 +15,7 @@ import { createCallbackReceiver } from './pipeline/receive-callback';
 import { createRequestVerifier } from './pipeline/verify-request';
 import type { SecureContextTarget } from './server-tls';
 import { readServerCertificate, watchServerCertificate } from './server-tls';
-import type { Drainer, Spool, SpoolRecord } from './spool';
+import type { Drainer, Spool } from './spool';
 import { createDrainer } from './spool';
 
 export interface BridgeDependencies {
@@ -47,9 +46,6 @@ export interface Bridge {
   /** The spool drainer, when spooling is on. */
   drainer: Drainer | undefined;
 }
-
-/** The metric type of a spooled record: its ce_type header, or the structured envelope's type. */
-const eventTypeOf = (record: SpoolRecord): string => recordType(record);
 
 /**
  * Limits against slow and abusive clients (issue 14), on Node's listener: request line and
@@ -91,7 +87,6 @@ export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {
         quarantineTopic: config.kafka.quarantineTopic,
         metrics,
         logger,
-        eventTypeOf,
       }),
       onStart: () => logger.info({ depth: spool.stats().depth }, 'spool draining'),
       onEmpty: () => logger.info('spool drained'),

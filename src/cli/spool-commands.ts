@@ -98,7 +98,6 @@ export async function drainSpool(options: {
       quarantineTopic: config.kafka.quarantineTopic,
       metrics,
       logger,
-      eventTypeOf: (record) => record.headers.ce_type ?? 'unknown',
     }),
     onError: (error, attempt) =>
       logger[attempt === 1 ? 'warn' : 'debug']({ err: error, attempt }, 'drain failed, retrying'),

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { CallbackRejectedError, PublishError, RecordRefusedError } from '../errors';
 import type { KafkaRecord } from '../events/cloudevents';
+import { recordType } from '../events/cloudevents';
 import { deadLetterRecord, isDeadLetterCopy } from '../events/quarantine';
 import type { EventPublisher } from '../kafka/publisher';
 import { createBatcher } from '../kafka/batcher';
@@ -220,33 +221,26 @@ export function createDrainPublish(options: {
   quarantineTopic: string;
   metrics: Metrics;
   logger: Pick<Logger, 'error'>;
-  /** The CloudEvents type of a spooled record, for the metrics. */
-  eventTypeOf: (record: SpoolRecord) => string;
 }): (records: readonly SpoolRecord[]) => Promise<DeadLetterMark[]> {
   const { publisher, deadlineMs } = options;
   return async (records) => {
+    // The CloudEvents type (for the metrics) is read back from each record once.
+    const typed = records.map((record) => ({ ...record, eventType: recordType(record) }));
     const outcomes = await Promise.allSettled(
-      records.map((record) =>
-        publisher.publish({ ...record, eventType: options.eventTypeOf(record) }, deadlineMs),
-      ),
+      typed.map((record) => publisher.publish(record, deadlineMs)),
     );
-    const refused: { record: SpoolRecord; refusal: RecordRefusedError }[] = [];
+    const refused: { record: (typeof typed)[number]; refusal: RecordRefusedError }[] = [];
     outcomes.forEach((outcome, index) => {
       if (outcome.status === 'fulfilled') return;
       if (!(outcome.reason instanceof RecordRefusedError)) throw outcome.reason;
-      refused.push({ record: records[index]!, refusal: outcome.reason });
+      refused.push({ record: typed[index]!, refusal: outcome.reason });
     });
     const marks: DeadLetterMark[] = [];
     for (const { record, refusal } of refused) {
       const copy = isDeadLetterCopy(record);
       if (!copy) reportDeadLetter(options.metrics, options.logger, record, refusal.kafkaError);
       if (!copy && record.topic !== options.quarantineTopic) {
-        const eventType = options.eventTypeOf(record);
-        const quarantined = deadLetterRecord(
-          { ...record, eventType },
-          refusal.kafkaError,
-          options.quarantineTopic,
-        );
+        const quarantined = deadLetterRecord(record, refusal.kafkaError, options.quarantineTopic);
         try {
           await publisher.publish(quarantined, deadlineMs);
           continue;

@@ -69,7 +69,6 @@ function setup(behaviour: Record<string, 'take' | 'refuse' | 'down'> = {}) {
     quarantineTopic: QUARANTINE,
     metrics,
     logger,
-    eventTypeOf: () => 'test.v1',
   });
   const drainer = createDrainer({
     spool: store,
