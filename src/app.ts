@@ -52,7 +52,9 @@ export interface Bridge {
  * headers within `connections.headersTimeoutMs` (Node counts from a request's first byte, so an
  * idle keep-alive connection is governed by `keepAliveTimeoutMs` alone), the whole request
  * within that plus the payload timeout, and at most `maxConnections` sockets. Pipelined requests
- * are answered one at a time, and Node stops reading a socket whose answers are not being read.
+ * are answered in order, at most `maxPipelinedRequests` behind the one under way (the callback
+ * plugin's src/http/pipeline-limit.ts), and Node stops reading a socket whose answers are not
+ * being read. Node's own `maxRequestsPerSocket` stays off: it answers a bare 503.
  * Node checks the two timeouts on an interval, 30 s by default: far too coarse for a 10 s limit.
  */
 function limitConnections(listener: Server, config: Readonly<BridgeConfig>): void {
@@ -171,6 +173,7 @@ export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {
       metrics,
       logger,
       allowlist: createSourceAllowlist(config.allowlist),
+      maxPipelinedRequests: config.connections.maxPipelinedRequests,
     },
   });
 

@@ -32,6 +32,10 @@ export const REJECTIONS = {
   // bytes inside the limit expand past it (issue 14).
   ENCODING_UNSUPPORTED: { status: 415, errorCode: 41502, reason: 'encoding_unsupported' },
   REQUEST_TIMEOUT: { status: 408, errorCode: 40801, reason: 'request_timeout' },
+  // More requests pipelined on one connection than `connections.maxPipelinedRequests` allows
+  // behind the one under way: answered after the earlier ones, then the connection is closed
+  // (src/http/pipeline-limit.ts, issue 14).
+  PIPELINE_TOO_DEEP: { status: 429, errorCode: 42901, reason: 'pipeline_too_deep' },
   // Request line and headers larger than Node's limit (`--max-http-header-size`, 16 KiB).
   HEADERS_TOO_LARGE: { status: 431, errorCode: 43101, reason: 'headers_too_large' },
   INTERNAL: { status: 500, errorCode: 50001, reason: 'internal' },

@@ -181,6 +181,8 @@ export const configSchema: Joi.ObjectSchema<BridgeConfig> = Joi.object<BridgeCon
   connections: Joi.object({
     headersTimeoutMs: positive.required(),
     maxConnections: positive.required(),
+    // 0: a request sent before the previous one is answered is refused.
+    maxPipelinedRequests: Joi.number().integer().min(0).max(1000).required(),
   }).required(),
   log: Joi.object({
     level: Joi.string()

@@ -89,7 +89,7 @@ export interface BridgeConfig {
    */
   allowlist: { cidrs: string[]; trustedProxies: string[] };
   /** Limits on webhook connections against slow and abusive clients (issue 14). */
-  connections: { headersTimeoutMs: number; maxConnections: number };
+  connections: { headersTimeoutMs: number; maxConnections: number; maxPipelinedRequests: number };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   shutdown: { graceMs: number };
 }

@@ -14,6 +14,7 @@ import { commandLabel } from '../pipeline/command-table';
 import { OK_BODY, failBody } from '../tencent/protocol';
 import type { QueryParams } from '../tencent/query';
 import { installClientErrorHandler } from './client-error';
+import { installPipelineLimit } from './pipeline-limit';
 import { readBody } from './read-body';
 import type { SourceAllowlist } from './source-allowlist';
 import type { Rejection } from './respond';
@@ -59,6 +60,8 @@ export interface CallbackPluginOptions {
   logger: Logger;
   /** Who may call at all (config `allowlist`); checked before anything else, body unread. */
   allowlist?: SourceAllowlist;
+  /** Requests a connection may pipeline behind the one under way (config `connections`). */
+  maxPipelinedRequests: number;
 }
 
 const STRATEGY = 'tencent-callback';
@@ -67,8 +70,8 @@ const STRATEGY = 'tencent-callback';
  * The webhook route `POST <path>`. Verification is a hapi auth scheme, so a request without a
  * configured app or a valid signature is refused before its body is read, and so is one from
  * outside the source allowlist (onRequest). Every refusal, ours or hapi's (413, 404 …), is
- * answered in Tencent's format in onPreResponse; Node's parser refusals in client-error.ts; both
- * through the one table in respond.ts.
+ * answered in Tencent's format in onPreResponse; Node's parser refusals in client-error.ts and
+ * requests pipelined too deep in pipeline-limit.ts; all through the one table in respond.ts.
  */
 export const callbackPlugin: Plugin<CallbackPluginOptions> = {
   name: 'tencent-live-callback',
@@ -148,17 +151,23 @@ export const callbackPlugin: Plugin<CallbackPluginOptions> = {
       handler: () => Boom.methodNotAllowed(),
     });
 
+    // Refusals answered outside hapi's lifecycle: counted and logged like the others.
+    const onRefused = (refusal: Rejection): void => {
+      metrics.callbacksRejected.inc({ reason: refusal.reason });
+      access.info(
+        { status: refusal.status, outcome: 'rejected', reason: refusal.reason },
+        'callback',
+      );
+    };
+    installPipelineLimit(server.listener, {
+      maxPipelined: options.maxPipelinedRequests,
+      onRefused,
+    });
     // The response of the request under way on each socket, for Node's parser errors.
     const active = new WeakMap<Socket, ServerResponse>();
     const parserErrorOf = installClientErrorHandler(server.listener, {
       active: (socket) => active.get(socket),
-      onRefused: (refusal) => {
-        metrics.callbacksRejected.inc({ reason: refusal.reason });
-        access.info(
-          { status: refusal.status, outcome: 'rejected', reason: refusal.reason },
-          'callback',
-        );
-      },
+      onRefused,
     });
     const { allowlist } = options;
     server.ext('onRequest', (request, h) => {

@@ -127,17 +127,36 @@ const STATUS_TEXT: Record<number, string> = {
   431: 'Request Header Fields Too Large',
 };
 
+/** A refusal's response parts, for answering outside hapi: status, headers, Tencent FAIL body. */
+export interface ClosingResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * A refusal as a response that closes the connection, for the answers written outside hapi's
+ * lifecycle (src/http/client-error.ts, src/http/pipeline-limit.ts).
+ */
+export function closingResponse(refusal: Rejection): ClosingResponse {
+  const body = failBody(refusal.errorCode, refusal.message);
+  return {
+    status: refusal.status,
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(Buffer.byteLength(body)),
+      connection: 'close',
+    },
+    body,
+  };
+}
+
 /**
  * A whole HTTP/1.1 response in Tencent's format, for answering on a raw socket where no request
  * object exists (Node's parser refused the request). Closes the connection.
  */
 export function rawResponse(refusal: Rejection): string {
-  const body = failBody(refusal.errorCode, refusal.message);
-  return (
-    `HTTP/1.1 ${refusal.status} ${STATUS_TEXT[refusal.status] ?? 'Bad Request'}\r\n` +
-    'content-type: application/json; charset=utf-8\r\n' +
-    `content-length: ${Buffer.byteLength(body)}\r\n` +
-    'connection: close\r\n\r\n' +
-    body
-  );
+  const { status, headers, body } = closingResponse(refusal);
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+  return `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Bad Request'}\r\n${lines.join('')}\r\n${body}`;
 }

@@ -43,7 +43,7 @@ export interface MemoryBridge {
  */
 export async function startMemoryBridge(
   env: Record<string, string> = {},
-  options: { logTo?: DestinationStream } = {},
+  options: { logTo?: DestinationStream; ackDelayMs?: number } = {},
 ): Promise<MemoryBridge> {
   const { config, registry, metrics, logger } = testSetup(
     {
@@ -55,7 +55,7 @@ export async function startMemoryBridge(
     },
     options.logTo,
   );
-  const publisher = createMemoryPublisher();
+  const publisher = createMemoryPublisher({ ackDelayMs: options.ackDelayMs ?? 0 });
   await publisher.connect();
   const spool = createMemorySpool();
   const bridge = await createBridge({

@@ -17,7 +17,12 @@ export interface MemoryPublisher extends EventPublisher {
   readonly abandoned: number;
 }
 
-export function createMemoryPublisher(): MemoryPublisher {
+/**
+ * @param options.ackDelayMs acks each record this long after it was published (default at once),
+ *   as a broker does: for tests that need requests to stay under way for a while.
+ */
+export function createMemoryPublisher(options: { ackDelayMs?: number } = {}): MemoryPublisher {
+  const { ackDelayMs = 0 } = options;
   const records: KafkaRecord[] = [];
   let failure: 'PUBLISH_FAILED' | 'PUBLISH_TIMEOUT' | undefined;
   let refused = 0;
@@ -40,7 +45,8 @@ export function createMemoryPublisher(): MemoryPublisher {
         return Promise.reject(new PublishError(failure, `memory publisher: ${failure}`));
       }
       records.push(record);
-      return Promise.resolve();
+      if (ackDelayMs === 0) return Promise.resolve();
+      return new Promise((resolve) => setTimeout(resolve, ackDelayMs));
     },
     connect() {
       connected = true;

@@ -67,3 +67,16 @@ export function answerComplete(text: string): boolean {
   const length = Number(answer.headers['content-length'] ?? NaN);
   return !Number.isNaN(length) && Buffer.byteLength(answer.body, 'latin1') >= length;
 }
+
+/** Every complete answer in raw bytes, in order (pipelined requests are answered in order). */
+export function parseRawAnswers(text: string): RawAnswer[] {
+  const answers: RawAnswer[] = [];
+  let rest = text;
+  while (answerComplete(rest)) {
+    const answer = parseRawAnswer(rest, false);
+    answers.push(answer);
+    const headEnd = rest.indexOf('\r\n\r\n') + 4;
+    rest = rest.slice(headEnd + Number(answer.headers['content-length']));
+  }
+  return answers;
+}

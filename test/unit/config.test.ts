@@ -284,6 +284,24 @@ describe('routing and callback settings', () => {
   });
 });
 
+describe('connection limits', () => {
+  it('allows 8 pipelined requests by default, 0 to refuse pipelining, and no negative or fraction', () => {
+    expect(loadConfig({ configDir: CONFIG_DIR, env: APP }).connections.maxPipelinedRequests).toBe(
+      8,
+    );
+    const none = loadConfig({
+      configDir: CONFIG_DIR,
+      env: { ...APP, CONNECTIONS_MAX_PIPELINED_REQUESTS: '0' },
+    });
+    expect(none.connections.maxPipelinedRequests).toBe(0);
+    for (const value of ['-1', '1.5', 'many']) {
+      const problems = problemsOf({ ...APP, CONNECTIONS_MAX_PIPELINED_REQUESTS: value });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toContain('connections.maxPipelinedRequests');
+    }
+  });
+});
+
 describe('resolveApps', () => {
   it('reads token files, current token first, and keeps unsigned apps token-less', () => {
     const current = tempFile('current', 'new-token\n');

@@ -1,6 +1,11 @@
 import Boom from '@hapi/boom';
 import { CallbackRejectedError, PublishError, REJECTIONS } from '../../src/errors';
-import { foreignRejection, rawResponse, toRejection } from '../../src/http/respond';
+import {
+  closingResponse,
+  foreignRejection,
+  rawResponse,
+  toRejection,
+} from '../../src/http/respond';
 
 /** The one table from failures (ours, hapi's, Node's parser's) to Tencent-format refusals. */
 describe('toRejection', () => {
@@ -40,6 +45,9 @@ describe('toRejection', () => {
     expect(toRejection(new PublishError('PUBLISH_TIMEOUT', 'x'))).toMatchObject({
       reason: 'publish_timeout',
     });
+    expect(
+      toRejection(new CallbackRejectedError('PIPELINE_TOO_DEEP', 'too many pipelined')),
+    ).toMatchObject({ reason: 'pipeline_too_deep', status: 429, errorCode: 42901 });
   });
 
   it('a client that hangs up mid-body is body_incomplete, whatever the parser saw', () => {
@@ -80,6 +88,24 @@ describe('foreignRejection (parser errors)', () => {
       ActionStatus: 'FAIL',
       ErrorInfo: 'malformed HTTP request',
       ErrorCode: REJECTIONS.REQUEST_MALFORMED.errorCode,
+    });
+  });
+});
+
+describe('closingResponse', () => {
+  it('gives a refusal answered outside hapi its status, Tencent body and Connection: close', () => {
+    const refusal = toRejection(new CallbackRejectedError('PIPELINE_TOO_DEEP', 'too deep'));
+    const { status, headers, body } = closingResponse(refusal);
+    expect(status).toBe(429);
+    expect(headers).toEqual({
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(Buffer.byteLength(body)),
+      connection: 'close',
+    });
+    expect(JSON.parse(body)).toEqual({
+      ActionStatus: 'FAIL',
+      ErrorInfo: 'too deep',
+      ErrorCode: 42901,
     });
   });
 });
