@@ -273,9 +273,11 @@ describe('pipelined requests', () => {
     expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200, 429]);
     expect(await rejected('pipeline_too_deep')).toBe(tooDeep + 1);
     expect(roomsPublishedSince(published, 'r-pipe-flood-')).toEqual(rooms.slice(0, CAP + 1));
-    // The connection is no longer read: parsed, a read or two (64 KiB each) of the 3,000.
+    // The connection is no longer read. A read (64 KiB) is parsed whole; Node may resume reading
+    // as it flushes the queued answers, and the first request of that read stops it again. One
+    // read is what a run shows; the bound allows one per answer, far below the 3,000.
     const perRead = Math.ceil(65_536 / signed('r-pipe-flood-0').length);
-    expect(parsed).toBeLessThanOrEqual(2 * perRead + 1);
+    expect(parsed).toBeLessThanOrEqual((CAP + 2) * perRead + 1);
     expect(normal.status).toBe(200);
     expect(normal.ms).toBeLessThan(2_000);
   });
