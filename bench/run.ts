@@ -399,6 +399,8 @@ let topicSeq = 0;
 async function newTopic(ctx: Context, name: string): Promise<string> {
   const topic = `bench-${ctx.runId}-${name}-${topicSeq++}`;
   await createTopic(ctx.broker.brokers, topic, ctx.options.partitions);
+  // the bridge refuses to start without its quarantine topic (issue 15)
+  await createTopic(ctx.broker.brokers, `${topic}.quarantine`, 1);
   return topic;
 }
 

@@ -273,8 +273,11 @@ export function buildBridge(dir: string): string {
     ],
     { stdio: 'inherit' },
   );
-  // dependencies resolve through the repository's node_modules
-  execFileSync('ln', ['-sfn', join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules')]);
+  // dependencies resolve through the repository's node_modules; the folders the image ships
+  // next to dist/ (Dockerfile) are found from the package root
+  for (const shipped of ['node_modules', 'schemas', 'fixtures', 'config']) {
+    execFileSync('ln', ['-sfn', join(REPO_ROOT, shipped), join(dir, shipped)]);
+  }
   execFileSync('sh', ['-c', `echo '{"type":"commonjs"}' > "${join(dir, 'package.json')}"`]);
   return join(dir, 'build', 'src', 'main.js');
 }
@@ -330,6 +333,7 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
       TENCENT_CALLBACK_TOKEN: BENCH_TOKEN,
       KAFKA_BROKERS: options.brokers,
       KAFKA_TOPIC: options.topic,
+      KAFKA_QUARANTINE_TOPIC: `${options.topic}.quarantine`,
       LOG_LEVEL: options.logLevel,
       SPOOL_DIR: options.spoolDir,
       ...options.env,
