@@ -170,8 +170,16 @@ export const callbackPlugin: Plugin<CallbackPluginOptions> = {
       onRefused,
     });
     const { allowlist } = options;
+    // Node answers an HTTP/1.1 request without a Host header with a bare 400 of its own (its
+    // `requireHostHeader`); refused here instead, in Tencent's format and counted (RFC 9112 §3.2).
+    (server.listener as typeof server.listener & { requireHostHeader: boolean }).requireHostHeader =
+      false;
     server.ext('onRequest', (request, h) => {
       active.set(request.raw.req.socket, request.raw.res);
+      const { req } = request.raw;
+      if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+        throw new CallbackRejectedError('REQUEST_MALFORMED', 'HTTP/1.1 request without Host');
+      }
       if (allowlist?.enabled === true) {
         const forwardedFor = request.headers['x-forwarded-for'] as string | undefined;
         if (!allowlist.allows(request.info.remoteAddress, forwardedFor)) {

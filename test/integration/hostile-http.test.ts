@@ -105,6 +105,16 @@ describe("Node's parser refusals (clientError): Tencent's format, counted", () =
       'request_malformed',
       40007,
     ],
+    [
+      'a signed HTTP/1.1 POST without a Host header',
+      () =>
+        Buffer.from(
+          `POST ${url} HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(BODY)}\r\n\r\n${BODY}`,
+        ),
+      400,
+      'request_malformed',
+      40007,
+    ],
   ];
 
   it.each(cases)('%s', async (_name, bytes, status, reason, errorCode) => {
