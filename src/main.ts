@@ -11,6 +11,7 @@ import {
 } from './kafka/kafkajs-publisher';
 import { createTopicMonitor, missingTopicMessage } from './kafka/topic-monitor';
 import { createWorkerPublisher } from './kafka/worker-publisher';
+import { startIoThread } from './io-thread';
 import { ensureTopics } from './kafka/topics';
 import { createLogger } from './logger';
 import { createMetrics } from './metrics';
@@ -63,22 +64,34 @@ async function main(): Promise<void> {
     logger,
   });
   const limits = monitor.maxMessageBytes;
-  const publisher = config.kafka.workerThread
-    ? createWorkerPublisher({ settings: config.kafka, logger, metrics, limits })
-    : createKafkajsPublisher({ settings: config.kafka, logger, metrics, limits });
-  let spool;
-  if (config.spool.enabled) {
-    try {
-      spool = await createWorkerSpool({
-        onCrash: (error) => {
-          logger.fatal({ err: error }, 'the spool worker thread stopped: exiting');
-          process.exit(1);
-        },
+  const spoolOptions = config.spool.enabled
+    ? {
         path: join(config.spool.dir, 'spool.sqlite'),
         maxEvents: config.spool.maxEvents,
         maxBytes: config.spool.maxBytes,
         maxAgeSeconds: config.spool.maxAgeSeconds,
-      });
+      }
+    : undefined;
+  // One I/O thread for the Kafka client and the spool (src/io-thread.ts); without it neither
+  // runs. A thread that stops on its own stops the bridge: a new process reopens the spool.
+  const thread =
+    config.kafka.workerThread || spoolOptions
+      ? startIoThread({
+          ...(config.kafka.workerThread ? { kafka: { settings: config.kafka } } : {}),
+          ...(spoolOptions ? { spool: spoolOptions } : {}),
+        })
+      : undefined;
+  thread?.onExit((error) => {
+    logger.fatal({ err: error }, 'the I/O thread stopped: exiting');
+    process.exit(1);
+  });
+  const publisher = config.kafka.workerThread
+    ? createWorkerPublisher({ settings: config.kafka, logger, metrics, limits, thread })
+    : createKafkajsPublisher({ settings: config.kafka, logger, metrics, limits });
+  let spool;
+  if (spoolOptions) {
+    try {
+      spool = await createWorkerSpool({ ...spoolOptions, thread });
     } catch (error) {
       if (!isSpoolError(error)) throw error;
       logger.fatal({ err: error, dir: config.spool.dir }, 'cannot open the spool');

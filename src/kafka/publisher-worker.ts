@@ -1,16 +1,18 @@
 /**
- * Entry of the Kafka worker thread (started by worker-publisher.ts): one `KafkaSender` that
- * produces the batches the main thread posts, so kafkajs' encoding and network work runs off the
- * event loop that answers Tencent. Its log lines and connection state go back as messages.
+ * The Kafka part of the I/O thread (io-worker.ts): one `KafkaSender` that produces the batches
+ * the main thread posts (worker-publisher.ts), so the client's encoding and network work runs
+ * off the event loop that answers Tencent. Its log lines and connection state go back as
+ * messages.
  */
-import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { PublishError } from '../errors';
 import type { KafkaLog, Refusal } from './kafkajs-publisher';
 import { createKafkaSender, logProcessWarnings } from './kafkajs-publisher';
 import type { ToWorker, WorkerData, FromWorker } from './worker-protocol';
 import { plainLogValue, unpackRecords } from './worker-protocol';
 
-function start(port: NonNullable<typeof parentPort>, data: WorkerData): void {
+/** Answers the calls that arrive on `port` (one `ToWorker` each). */
+export function startKafkaPart(port: MessagePort, data: WorkerData): void {
   const post = (message: FromWorker): void => port.postMessage(message);
   const level = (name: 'error' | 'warn' | 'info' | 'debug') => (obj: object, msg?: string) =>
     post({ op: 'log', level: name, fields: plainLogValue(obj) as object, msg: msg ?? '' });
@@ -70,5 +72,3 @@ function start(port: NonNullable<typeof parentPort>, data: WorkerData): void {
     );
   });
 }
-
-if (!isMainThread && parentPort) start(parentPort, workerData as WorkerData);

@@ -1,63 +1,47 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { BridgeConfig } from '../config/types';
 import { PublishError } from '../errors';
 import type { KafkaRecord } from '../events/cloudevents';
+import type { IoThread } from '../io-thread';
+import { startIoThread } from '../io-thread';
 import type { Metrics } from '../metrics';
 import type { Refusal, TopicLimits } from './kafkajs-publisher';
 import { connectionState, createBatchingPublisher } from './kafkajs-publisher';
 import type { EventPublisher } from './publisher';
-import type { FromWorker, PackedBatch, WorkerData } from './worker-protocol';
+import type { FromWorker, PackedBatch } from './worker-protocol';
 import { packRecords } from './worker-protocol';
-
-/**
- * Heap of the worker thread. It only holds the batch in flight (at most `batch.maxMessages`
- * records) and kafkajs' buffers for it; a worker that outgrows this dies and is replaced.
- */
-const WORKER_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 };
 
 /** A message to the worker before it gets its call id. */
 type Outgoing = { op: 'send'; batch: PackedBatch } | { op: 'connect' } | { op: 'close' };
 
-function startWorker(data: WorkerData): Worker {
-  const options = { workerData: data, resourceLimits: WORKER_LIMITS, name: 'kafka-publisher' };
-  const compiled = join(__dirname, 'publisher-worker.js');
-  if (existsSync(compiled)) return new Worker(compiled, options);
-  // Running from the TypeScript sources (tests, `npm run dev`): load the entry through tsx.
-  const tsx = require.resolve('tsx/cjs/api');
-  const source = join(__dirname, 'publisher-worker.ts');
-  return new Worker(
-    `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(source)});`,
-    { ...options, eval: true },
-  );
-}
-
 /**
- * The Kafka publisher with kafkajs on a worker thread. Batching, deadlines and metrics stay on
- * the main thread (the same `createBatchingPublisher` as the in-thread publisher); each batch is
- * posted to the worker, which produces it with its own idempotent producer and answers. Encoding
- * and network work (a third of the bridge's CPU per request) thus leave the event loop that
- * answers Tencent. If the worker dies, the batches it held fail (their callers spool them) and
- * the next batch starts a new worker.
+ * The Kafka publisher with its client on the I/O thread (io-thread.ts). Batching, deadlines and
+ * metrics stay on the main thread (the same `createBatchingPublisher` as the in-thread
+ * publisher); each batch is posted to the thread, which produces it with its own idempotent
+ * producer and answers. Encoding and network work thus leave the event loop that answers
+ * Tencent: measured in issue 16, this placement answered 26–39 % more callbacks per second than
+ * producing on the main thread (docs/decisions.md). If the thread stops on its own, the batches
+ * it held fail (their callers spool them), so do all later ones, and the server exits
+ * (src/main.ts).
  */
 export function createWorkerPublisher(options: {
   settings: BridgeConfig['kafka'];
   logger: Logger;
   metrics: Metrics;
   limits?: TopicLimits | undefined;
-  /** Tests: sees each worker started. */
-  onWorker?: (worker: Worker) => void;
+  /** The I/O thread, started with a `kafka` part; default: a thread of its own. */
+  thread?: IoThread | undefined;
 }): EventPublisher {
   const { settings, logger, metrics } = options;
+  const thread = options.thread ?? startIoThread({ kafka: { settings } });
+  const port = thread.kafka;
+  if (!port) throw new Error('createWorkerPublisher: the I/O thread has no Kafka part');
   const pending = new Map<
     number,
     { resolve: (refusals: Refusal[]) => void; reject: (error: Error) => void }
   >();
-  let worker: Worker | undefined;
   let nextId = 1;
-  let closing = false;
+  let closed: Promise<void> | undefined;
   const connection = connectionState(metrics, logger);
 
   function failAll(error: Error): void {
@@ -66,7 +50,7 @@ export function createWorkerPublisher(options: {
     for (const call of waiting) call.reject(error);
   }
 
-  function onMessage(message: FromWorker): void {
+  port.on('message', (message: FromWorker): void => {
     switch (message.op) {
       case 'done': {
         const call = pending.get(message.id);
@@ -85,30 +69,23 @@ export function createWorkerPublisher(options: {
           logger[message.level]({ ...message.fields, thread: 'kafka' }, message.msg);
         }
     }
-  }
-
-  function spawn(): Worker {
-    const started = startWorker({ settings });
-    started.on('message', onMessage);
-    started.on('error', (error) => logger.error({ err: error }, 'Kafka worker thread failed'));
-    started.on('exit', (code) => {
-      if (worker === started) worker = undefined;
-      connection.set(false);
-      failAll(new PublishError('PUBLISH_FAILED', `the Kafka worker thread stopped (code ${code})`));
-      if (!closing)
-        logger.error({ code }, 'Kafka worker thread stopped; the next batch starts one');
-    });
-    options.onWorker?.(started);
-    return started;
-  }
+  });
+  thread.onExit((cause) => {
+    connection.set(false);
+    failAll(new PublishError('PUBLISH_FAILED', "the Kafka client's I/O thread stopped", { cause }));
+  });
 
   function call(message: Outgoing): Promise<Refusal[]> {
-    const target = (worker ??= spawn());
+    if (thread.stopped()) {
+      return Promise.reject(
+        new PublishError('PUBLISH_FAILED', "the Kafka client's I/O thread stopped"),
+      );
+    }
     const id = nextId++;
     return new Promise<Refusal[]>((resolve, reject) => {
       pending.set(id, { resolve, reject });
       const transfer = message.op === 'send' ? [message.batch.values, message.batch.layout] : [];
-      target.postMessage({ ...message, id }, transfer);
+      port!.postMessage({ ...message, id }, transfer);
     });
   }
 
@@ -117,15 +94,12 @@ export function createWorkerPublisher(options: {
     sender: {
       send: (records: KafkaRecord[]) => call({ op: 'send', batch: packRecords(records) }),
       connect: () => call({ op: 'connect' }).then(() => undefined),
-      async disconnect() {
-        if (!worker) return;
-        closing = true;
-        const stopping = worker;
-        try {
-          await call({ op: 'close' });
-        } finally {
-          await stopping.terminate();
-        }
+      disconnect() {
+        if (thread.stopped()) return Promise.resolve();
+        closed ??= call({ op: 'close' })
+          .finally(() => thread.release())
+          .then(() => undefined);
+        return closed;
       },
       isConnected: connection.get,
     },

@@ -1,16 +1,17 @@
 /**
- * Entry of the spool's worker thread (started by worker-spool.ts): owns the SQLite spool, so its
- * fsync'd commits, reads and deletes never block the event loop that answers Tencent (issue #15).
+ * The spool part of the I/O thread (io-worker.ts): owns the SQLite spool, so its fsync'd
+ * commits, reads and deletes never block the event loop that answers Tencent (issue #15).
  * Calls are answered in the order they arrive, each with the spool's counters after it.
  */
-import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { SpoolFullError } from './spool';
 import type { SyncSpool } from './spool';
 import type { SqliteSpoolOptions } from './sqlite-spool';
 import { createSqliteSpool } from './sqlite-spool';
 import type { SpoolCall, SpoolReply } from './worker-spool';
 
-function start(port: NonNullable<typeof parentPort>, options: SqliteSpoolOptions): void {
+/** Answers the calls that arrive on `port` (one `SpoolCall` each). */
+export function startSpoolPart(port: MessagePort, options: SqliteSpoolOptions): void {
   let spool: SyncSpool | undefined;
   const run = (call: SpoolCall): unknown => {
     if (call.op === 'open') {
@@ -54,5 +55,3 @@ function start(port: NonNullable<typeof parentPort>, options: SqliteSpoolOptions
     port.postMessage(reply);
   });
 }
-
-if (!isMainThread && parentPort) start(parentPort, workerData as SqliteSpoolOptions);

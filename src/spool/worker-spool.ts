@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { IoThread } from '../io-thread';
+import { startIoThread } from '../io-thread';
 import { SpoolFullError, SpoolUnavailableError } from './spool';
 import type {
   DeadLetterMark,
@@ -35,19 +34,6 @@ export type SpoolReply = {
 /** Distributes `Omit` over the union, so each call keeps its own fields. */
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
-function startWorker(options: Omit<SqliteSpoolOptions, 'now'>): Worker {
-  const settings = { workerData: options, name: 'spool' };
-  const compiled = join(__dirname, 'spool-worker.js');
-  if (existsSync(compiled)) return new Worker(compiled, settings);
-  // Running from the TypeScript sources (tests, `npm run dev`): load the entry through tsx.
-  const tsx = require.resolve('tsx/cjs/api');
-  const source = join(__dirname, 'spool-worker.ts');
-  return new Worker(
-    `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(source)});`,
-    { ...settings, eval: true },
-  );
-}
-
 /** A compact copy: a Buffer from Node's pool would carry its whole 8 KiB slab across. */
 function detached<T extends { value: Buffer | Uint8Array }>(message: T): T {
   return { ...message, value: new Uint8Array(message.value) };
@@ -58,7 +44,7 @@ function asBuffer(value: Uint8Array): Buffer {
 }
 
 /**
- * The SQLite spool (createSqliteSpool) on a worker thread of its own, behind the asynchronous
+ * The SQLite spool (createSqliteSpool) on the I/O thread (io-thread.ts), behind the asynchronous
  * `Spool` interface: the event loop that answers Tencent never waits on the disk, and a slow
  * fsync delays only the answers that need it (the route timeout still fires on time). Resolves
  * once the file is open.
@@ -67,36 +53,32 @@ function asBuffer(value: Uint8Array): Buffer {
 export async function createWorkerSpool(
   options: SqliteSpoolOptions & {
     /**
-     * The worker thread stopped without `close()` (a crash): every later call fails with
+     * The I/O thread to run on, started with a `spool` part for these options; default: a
+     * thread of its own.
+     */
+    thread?: IoThread | undefined;
+    /**
+     * The thread stopped without `close()` (a crash): every later call fails with
      * SpoolUnavailableError. The server exits on it, so the spool is reopened by a fresh process.
      */
     onCrash?: (error: Error) => void;
-    /** Tests: sees the worker started. */
-    onWorker?: (worker: Worker) => void;
   },
 ): Promise<Spool> {
-  // A clock cannot cross threads: the worker's spool uses its own Date.now.
-  const cloneable: Partial<SqliteSpoolOptions> & { onCrash?: unknown; onWorker?: unknown } = {
-    ...options,
-  };
-  delete cloneable.now;
-  delete cloneable.onCrash;
-  delete cloneable.onWorker;
-  const worker = startWorker(cloneable as Omit<SqliteSpoolOptions, 'now'>);
-  options.onWorker?.(worker);
+  const { thread = startIoThread({ spool: spoolThreadOptions(options) }), onCrash } = options;
+  const port = thread.spool;
+  if (!port) throw new Error('createWorkerSpool: the I/O thread has no spool part');
   const pending = new Map<
     number,
     { resolve: (value: unknown) => void; reject: (e: Error) => void }
   >();
   let nextId = 1;
   let stats: SpoolStats = { depth: 0, bytes: 0, oldestAcceptedAt: undefined, deadLetters: 0 };
-  let exited = false;
 
   const failAll = (error: Error): void => {
     for (const call of pending.values()) call.reject(error);
     pending.clear();
   };
-  worker.on('message', (reply: SpoolReply) => {
+  port.on('message', (reply: SpoolReply) => {
     if (reply.stats) stats = reply.stats;
     const call = pending.get(reply.id);
     if (!call) return;
@@ -110,35 +92,30 @@ export async function createWorkerSpool(
     );
   });
   let closing = false;
-  let crash: Error | undefined;
-  worker.on('error', (error) => {
-    crash = new SpoolUnavailableError('the spool worker thread failed', error);
-    failAll(crash);
-  });
-  worker.on('exit', (code) => {
-    exited = true;
-    const error =
-      crash ?? new SpoolUnavailableError(`the spool worker thread stopped (code ${code})`);
+  let opened = false;
+  thread.onExit((cause) => {
+    const error = new SpoolUnavailableError("the spool's I/O thread stopped", cause);
     failAll(error);
-    if (!closing && opened) options.onCrash?.(error);
+    if (!closing && opened) onCrash?.(error);
   });
 
   const call = <T>(message: WithoutId<SpoolCall>): Promise<T> => {
-    if (exited) return Promise.reject(new SpoolUnavailableError('the spool worker thread stopped'));
+    if (thread.stopped()) {
+      return Promise.reject(new SpoolUnavailableError("the spool's I/O thread stopped"));
+    }
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
       pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      worker.postMessage({ ...message, id });
+      port.postMessage({ ...message, id });
     });
   };
 
-  let opened = false;
   try {
     await call({ op: 'open' });
     opened = true;
   } catch (error) {
     closing = true;
-    await worker.terminate();
+    await thread.release();
     throw error;
   }
   let closed: Promise<void> | undefined;
@@ -157,9 +134,16 @@ export async function createWorkerSpool(
       closing = true;
       closed ??= call({ op: 'close' })
         .catch(() => undefined)
-        .then(() => worker.terminate())
-        .then(() => undefined);
+        .then(() => thread.release());
       return closed;
     },
   };
+}
+
+/** The options the I/O thread's spool part takes: a clock cannot cross threads. */
+export function spoolThreadOptions(options: SqliteSpoolOptions): Omit<SqliteSpoolOptions, 'now'> {
+  const { path, maxEvents, maxBytes, maxAgeSeconds, maxFileBytes } = options;
+  return maxFileBytes === undefined
+    ? { path, maxEvents, maxBytes, maxAgeSeconds }
+    : { path, maxEvents, maxBytes, maxAgeSeconds, maxFileBytes };
 }

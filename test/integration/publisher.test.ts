@@ -1,12 +1,15 @@
+import type { TransferListItem } from 'node:worker_threads';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../../src/config/load';
+import type { BridgeConfig } from '../../src/config/types';
 import { PublishError, RecordRefusedError } from '../../src/errors';
 import type { KafkaRecord } from '../../src/events/cloudevents';
-import type { Worker } from 'node:worker_threads';
 import { useOwnProduceEncoder } from '../../src/kafka/kafkajs-encoder';
 import { createKafkajsPublisher } from '../../src/kafka/kafkajs-publisher';
 import { createWorkerPublisher } from '../../src/kafka/worker-publisher';
+import type { IoThread } from '../../src/io-thread';
+import { startIoThread } from '../../src/io-thread';
 import { createMetrics } from '../../src/metrics';
 import { CONFIG_DIR, brokers, metricValue, uniqueTopic } from '../helpers/bridge';
 import { partitionForKey } from '../../src/kafka/partitioner';
@@ -19,7 +22,7 @@ type Thread = 'main thread' | 'worker thread';
 function publisherFor(
   env: Record<string, string>,
   thread: Thread = 'main thread',
-  extra: { logger?: pino.Logger; onWorker?: (worker: Worker) => void } = {},
+  extra: { logger?: pino.Logger; thread?: (settings: BridgeConfig['kafka']) => IoThread } = {},
 ) {
   const config = loadConfig({
     configDir: CONFIG_DIR,
@@ -36,7 +39,7 @@ function publisherFor(
     thread === 'worker thread'
       ? createWorkerPublisher({
           ...options,
-          ...(extra.onWorker ? { onWorker: extra.onWorker } : {}),
+          ...(extra.thread ? { thread: extra.thread(config.kafka) } : {}),
         })
       : createKafkajsPublisher(options);
   return { publisher, registry };
@@ -257,45 +260,48 @@ describe('the Produce request encoder (kafka.produceEncoder)', () => {
 });
 
 describe('the worker-thread publisher', () => {
-  it('fails the batches a dead worker held, then produces through a new one', async () => {
-    const topic = uniqueTopic('worker-restart');
+  it('fails the batches a stopped I/O thread held and every later one, at once', async () => {
+    const topic = uniqueTopic('worker-stopped');
     await createTopic(brokers(), topic, 1);
     // A topic that can never ack with acks=all on a one-broker cluster (NOT_ENOUGH_REPLICAS,
-    // which kafkajs retries): a record sent there stays in flight until the worker dies.
-    const stuck = uniqueTopic('worker-restart-stuck');
+    // which kafkajs retries): a record sent there stays in flight until the thread stops.
+    const stuck = uniqueTopic('worker-stopped-stuck');
     await createTopic(brokers(), stuck, 1, [{ name: 'min.insync.replicas', value: '2' }]);
-    const workers: Worker[] = [];
+    let thread: IoThread | undefined;
     const { publisher, registry } = publisherFor({}, 'worker thread', {
-      onWorker: (worker) => workers.push(worker),
+      thread: (settings) => (thread = startIoThread({ kafka: { settings } })),
     });
+    const stops: Error[] = [];
+    thread!.onExit((error) => stops.push(error));
     await publisher.connect();
     try {
       await publisher.publish(record(topic, 'k', 1), 10_000);
       expect(await metricValue(registry, 'live_bridge_kafka_connected')).toBe(1);
-      // the worker dies with a batch in flight: terminated once the batch has been posted to it
-      // (terminating earlier would let the batch go to a fresh worker instead)
-      const first = workers[0]!;
+      // the thread stops with a batch in flight: terminated once the batch has been posted
+      const port = thread!.kafka!;
       const posted = new Promise<void>((resolve) => {
-        const post = first.postMessage.bind(first);
-        first.postMessage = (message: { op?: string }, transfer) => {
+        const post = port.postMessage.bind(port);
+        port.postMessage = (message: { op?: string }, transfer?: readonly TransferListItem[]) => {
           post(message, transfer);
           if (message.op === 'send') resolve();
         };
       });
       const inFlight = publisher.publish(record(stuck, 'k', 2), 10_000);
       await posted;
-      await first.terminate();
+      await thread!.worker.terminate();
       const error = await inFlight.catch((e: unknown) => e);
       expect(error).toBeInstanceOf(PublishError);
       expect((error as PublishError).code).toBe('PUBLISH_FAILED');
       expect(await metricValue(registry, 'live_bridge_kafka_connected')).toBe(0);
-      // the next batch starts a new worker with a new producer
-      await publisher.publish(record(topic, 'k', 3), 10_000);
-      expect(workers).toHaveLength(2);
-      const messages = await consumeAll(brokers(), topic, { expected: 2, timeoutMs: 20_000 });
-      const ns = messages.map((m) => (JSON.parse(m.value.toString()) as { n: number }).n);
-      expect(ns).toContain(1);
-      expect(ns).toContain(3);
+      expect(stops).toHaveLength(1);
+      // no new thread: a later batch fails at once (the server exits on the stop, src/main.ts)
+      const started = Date.now();
+      await expect(publisher.publish(record(topic, 'k', 3), 10_000)).rejects.toMatchObject({
+        code: 'PUBLISH_FAILED',
+      });
+      expect(Date.now() - started).toBeLessThan(1000);
+      const messages = await consumeAll(brokers(), topic, { expected: 1, timeoutMs: 20_000 });
+      expect(messages.map((m) => (JSON.parse(m.value.toString()) as { n: number }).n)).toEqual([1]);
     } finally {
       await publisher.close(5000);
     }

@@ -1,8 +1,8 @@
-import type { Worker } from 'node:worker_threads';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Spool, SpooledMessage } from '../../../src/spool';
+import { startIoThread } from '../../../src/io-thread';
 import { SpoolFullError, SpoolUnavailableError, createWorkerSpool } from '../../../src/spool';
 
 function message(n: number): SpooledMessage {
@@ -16,7 +16,7 @@ function message(n: number): SpooledMessage {
   };
 }
 
-describe('the spool on its worker thread', () => {
+describe('the spool on the I/O thread', () => {
   let dir: string;
   const open: Spool[] = [];
   const spoolAt = (maxEvents = 100) =>
@@ -71,18 +71,21 @@ describe('the spool on its worker thread', () => {
     await expect(spool.peek(1)).rejects.toBeInstanceOf(SpoolUnavailableError);
   });
 
-  it('reports a worker that stops without close() once, and fails every later call', async () => {
+  it('reports an I/O thread that stops without close() once, and fails every later call', async () => {
     const crashes: Error[] = [];
-    let worker: Worker | undefined;
-    const spool = await createWorkerSpool({
+    const options = {
       path: join(dir, 'spool.sqlite'),
       maxEvents: 10,
       maxBytes: 1 << 20,
       maxAgeSeconds: 3600,
+    };
+    const thread = startIoThread({ spool: options });
+    const spool = await createWorkerSpool({
+      ...options,
+      thread,
       onCrash: (error) => crashes.push(error),
-      onWorker: (started) => (worker = started),
     });
-    await worker!.terminate();
+    await thread.worker.terminate();
     await new Promise((resolve) => setImmediate(resolve));
     expect(crashes).toHaveLength(1);
     expect(crashes[0]).toBeInstanceOf(SpoolUnavailableError);
