@@ -12,7 +12,10 @@ import type {
 } from './spool';
 import type { SqliteSpoolOptions } from './sqlite-spool';
 
-/** A call to the spool part of the I/O thread (spool-worker.ts); answered by a `SpoolReply` with the same id. */
+/**
+ * A call to the spool part of the I/O thread (spool-worker.ts); answered by a `SpoolReply` with
+ * the same id.
+ */
 export type SpoolCall = { id: number } & (
   | { op: 'open' }
   | { op: 'append'; messages: readonly SpooledMessage[] }
