@@ -273,8 +273,11 @@ export function buildBridge(dir: string): string {
     ],
     { stdio: 'inherit' },
   );
-  // dependencies resolve through the repository's node_modules
-  execFileSync('ln', ['-sfn', join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules')]);
+  // dependencies resolve through the repository's node_modules; the folders the service reads
+  // from its package root (src/package-root.ts: schemas/, fixtures/) are the repository's too
+  for (const shipped of ['node_modules', 'schemas', 'fixtures']) {
+    execFileSync('ln', ['-sfn', join(REPO_ROOT, shipped), join(dir, shipped)]);
+  }
   execFileSync('sh', ['-c', `echo '{"type":"commonjs"}' > "${join(dir, 'package.json')}"`]);
   return join(dir, 'build', 'src', 'main.js');
 }
