@@ -410,6 +410,9 @@ async function launchBridge(
   nodeFlags: string[] = [],
 ): Promise<BridgeHandle> {
   const [webhookPort, adminPort] = await findFreePorts(2);
+  // the bridge refuses to start without its quarantine topic
+  const quarantineTopic = `${topic}.quarantine`;
+  await createTopic(ctx.broker.brokers, quarantineTopic, 1);
   const spoolDir = join(ctx.workDir, `spool-${name}`);
   mkdirSync(spoolDir, { recursive: true });
   const bridge = await startBridge({
@@ -422,7 +425,7 @@ async function launchBridge(
     webhookPort: webhookPort!,
     adminPort: adminPort!,
     nodeFlags: [...ctx.options.nodeFlags, ...nodeFlags],
-    env: ctx.options.bridgeEnv,
+    env: { KAFKA_QUARANTINE_TOPIC: quarantineTopic, ...ctx.options.bridgeEnv },
   });
   cleanups.push(() => bridge.stop(5000));
   return bridge;
