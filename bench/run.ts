@@ -1022,7 +1022,9 @@ async function peerPhase(ctx: Context, build: PeerBuild): Promise<PeerRun> {
         log(
           `peer: ${target}, round ${roundNo}: saturation, ${options.connections} connections, ${options.saturationSec} s`,
         );
+        // RSS over the measured window of each attempt (two when measureQuiet repeats one)
         let rss: { stop(): number } | undefined;
+        let rssPeak = 0;
         const saturation = await measureQuiet<ClosedLoopResult>(
           ctx,
           `peer ${target} ${roundNo}`,
@@ -1033,7 +1035,7 @@ async function peerPhase(ctx: Context, build: PeerBuild): Promise<PeerRun> {
           {
             ...(target === 'bridge' && { bridge }),
             during: () => {
-              rss?.stop();
+              rssPeak = Math.max(rssPeak, rss?.stop() ?? 0);
               rss = sampleRss(pid);
               return Promise.resolve();
             },
@@ -1044,7 +1046,7 @@ async function peerPhase(ctx: Context, build: PeerBuild): Promise<PeerRun> {
           ((saturation.cpu.percentOfCore[target] ?? NaN) * 10_000) / s.okPerSec,
           1,
         );
-        const sampledPeakRssMB = mb(rss?.stop()) ?? NaN;
+        const sampledPeakRssMB = mb(Math.max(rssPeak, rss?.stop() ?? 0)) ?? NaN;
         log(
           `  ${s.okPerSec} OK/s, ${s.completed - s.ok + s.errors} not OK, p99 ${s.latencyMs.p99} ms, ${cpuUsPerRequest} µs CPU per request, RSS ≤ ${sampledPeakRssMB} MB`,
         );

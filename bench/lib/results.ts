@@ -125,7 +125,7 @@ export interface PeerRound {
   saturation: Measured<ClosedLoopResult>;
   /** Process CPU time (/proc utime + stime, every thread) over the window ÷ OK answers, µs. */
   cpuUsPerRequest: number;
-  /** Largest VmRSS sampled every 250 ms during the window. */
+  /** Largest VmRSS sampled every 250 ms during the measured window (of both attempts if repeated). */
   sampledPeakRssMB: number;
 }
 
