@@ -70,7 +70,8 @@ export function buildBenthos(log: (message: string) => void): PeerBuild {
   execFileSync('go', ['build', '-trimpath', '-o', partial, '.'], {
     cwd: BENTHOS_DIR,
     stdio: 'inherit',
-    // the module's go.sum pins every dependency; nothing else of the environment decides
+    // the module's go.sum pins every dependency; static like Benthos' own release binaries
+    // (CGO_ENABLED=0 in its .goreleaser.yml)
     env: { ...process.env, GOFLAGS: '-mod=readonly', CGO_ENABLED: '0' },
   });
   renameSync(partial, binary);
