@@ -5,6 +5,8 @@
  *   npm run bench                      full run (about 25 minutes, includes a 10-minute soak)
  *   npm run bench -- --quick           smoke run with short durations (about 3 minutes)
  *   npm run bench -- --soak-seconds 120 --only soak,spool
+ *   npm run bench -- --peer benthos --only peer --saturation-seconds 20   bridge vs Benthos
+ *   npm run bench -- --peer benthos --only peer --peer-rounds 0   the peer's equivalence check only
  *   npm run bench -- --report bench/results/<file>.json    re-print the tables of a saved run
  *
  * Phases, in this order: http (HTTP ceiling), kafka (Kafka ceiling), bridge (LOG_LEVEL=info),
