@@ -5,12 +5,15 @@
  *   npm run bench                      full run (about 25 minutes, includes a 10-minute soak)
  *   npm run bench -- --quick           smoke run with short durations (about 3 minutes)
  *   npm run bench -- --soak-seconds 120 --only soak,spool
+ *   npm run bench -- --peer benthos --only peer --saturation-seconds 20   bridge vs Benthos
+ *   npm run bench -- --peer benthos --only peer --peer-rounds 0   the peer's equivalence check only
  *   npm run bench -- --report bench/results/<file>.json    re-print the tables of a saved run
  *
  * Phases, in this order: http (HTTP ceiling), kafka (Kafka ceiling), bridge (LOG_LEVEL=info),
  * mix (LOG_LEVEL=info, traffic of many commands shaped like a busy Live app instead of
  * create-room only; bench/lib/payload.ts), warn (LOG_LEVEL=warn), soak, profile
- * (node --cpu-prof), spool (broker stopped). Results go to
+ * (node --cpu-prof), spool (broker stopped), peer (only with `--peer benthos`: the bridge and
+ * Benthos doing the same job, alternating saturation rounds; bench/lib/peer.ts). Results go to
  * bench/results/<stamp>-full.json (+ .md with the tables, + the .cpuprofile, which git ignores);
  * quick and custom runs go to bench/results/experiments/, which git ignores too.
  * See BENCHMARKS.md for what is measured and how.
@@ -36,6 +39,9 @@ import {
   startBridge,
   startChild,
 } from './lib/procs';
+import type { PeerBuild } from './lib/peer';
+import { buildBenthos, sampleRss, startBenthos } from './lib/peer';
+import { checkPeerEquivalence } from './lib/peer-check';
 import { summarizeProfile } from './lib/profile';
 import { PROCESS_ENV } from '../src/runtime';
 import { renderReport } from './lib/report';
@@ -47,6 +53,10 @@ import type {
   MemoryBucket,
   Measured,
   MemoryStats,
+  PeerRound,
+  PeerRun,
+  PeerSummary,
+  PeerTarget,
   ProfileRun,
   SoakRun,
   SpoolRun,
@@ -54,7 +64,17 @@ import type {
   TargetCheck,
 } from './lib/results';
 
-const PHASES = ['http', 'kafka', 'bridge', 'mix', 'warn', 'soak', 'profile', 'spool'] as const;
+const PHASES = [
+  'http',
+  'kafka',
+  'bridge',
+  'mix',
+  'warn',
+  'soak',
+  'profile',
+  'spool',
+  'peer',
+] as const;
 type Phase = (typeof PHASES)[number];
 
 interface Options {
@@ -88,6 +108,12 @@ interface Options {
   nodeFlags: string[];
   /** Extra environment for every bridge process (experiments). */
   bridgeEnv: Record<string, string>;
+  /** The peer to compare the bridge with in the `peer` phase; without it the phase is skipped. */
+  peer: 'benthos' | undefined;
+  /** Saturation rounds per target in the peer phase (0: the equivalence pre-flight only). */
+  peerRounds: number;
+  /** LOG_LEVEL of the bridge in the peer phase. */
+  peerBridgeLogLevel: string;
 }
 
 const USAGE = `usage: tsx bench/run.ts [--quick] [--soak-seconds N] [--connections N] [--rates 500,1000,2000]
@@ -95,7 +121,7 @@ const USAGE = `usage: tsx bench/run.ts [--quick] [--soak-seconds N] [--connectio
   [--spool-seconds N] [--spool-rate N] [--kafka-seconds N] [--partitions N]
   [--only ${PHASES.join(',')}] [--skip <phases>] [--keep]
   [--quiet-wait-seconds N] [--quiet-percent P] [--noisy-percent P] [--node-flags "<flags>"]
-  [--bridge-env "NAME=value …"]
+  [--bridge-env "NAME=value …"] [--peer benthos [--peer-rounds N] [--peer-bridge-log-level L]]
   tsx bench/run.ts --report <results.json>
   tsx bench/run.ts --reevaluate <results.json>
   tsx bench/run.ts --summarize <file.cpuprofile> <requests served>`;
@@ -127,6 +153,9 @@ function parseOptions(argv: string[]): Options {
     noisyPercent: 40,
     nodeFlags: [],
     bridgeEnv: { ...PROCESS_ENV }, // as the image starts it (src/runtime.ts)
+    peer: undefined,
+    peerRounds: 2,
+    peerBridgeLogLevel: 'info',
   };
   const number = (flag: string, value: string | undefined): number => {
     const parsed = Number(value);
@@ -183,6 +212,24 @@ function parseOptions(argv: string[]): Options {
           options.bridgeEnv[pair.slice(0, at)] = pair.slice(at + 1);
         }
         break;
+      case '--peer': {
+        // adds a phase and changes none: a full run with a peer is still a full run
+        const peer = value;
+        i++;
+        if (peer !== 'benthos') throw new Error(`--peer knows only 'benthos'\n${USAGE}`);
+        options.peer = peer;
+        break;
+      }
+      case '--peer-rounds': {
+        // 0 allowed: the equivalence pre-flight only
+        const rounds = Number(take());
+        if (!Number.isInteger(rounds) || rounds < 0) throw new Error(`--peer-rounds N\n${USAGE}`);
+        options.peerRounds = rounds;
+        break;
+      }
+      case '--peer-bridge-log-level':
+        options.peerBridgeLogLevel = take() ?? '';
+        break;
       case '--node-flags':
         options.nodeFlags = (take() ?? '').split(' ').filter(Boolean);
         break;
@@ -207,6 +254,12 @@ function parseOptions(argv: string[]): Options {
     }
   }
   if (custom && !quick) options.mode = 'custom';
+  if (options.peer === undefined) {
+    if (argv.includes('--only') && options.phases.has('peer')) {
+      throw new Error(`the peer phase needs --peer benthos\n${USAGE}`);
+    }
+    options.phases.delete('peer');
+  }
   options.kafkaWindows = [...new Set([options.connections, 2000])];
   return options;
 }
@@ -400,8 +453,6 @@ let topicSeq = 0;
 async function newTopic(ctx: Context, name: string): Promise<string> {
   const topic = `bench-${ctx.runId}-${name}-${topicSeq++}`;
   await createTopic(ctx.broker.brokers, topic, ctx.options.partitions);
-  // the bridge refuses to start without its quarantine topic (issue 15)
-  await createTopic(ctx.broker.brokers, `${topic}.quarantine`, 1);
   return topic;
 }
 
@@ -413,6 +464,9 @@ async function launchBridge(
   nodeFlags: string[] = [],
 ): Promise<BridgeHandle> {
   const [webhookPort, adminPort] = await findFreePorts(2);
+  // the bridge refuses to start without its quarantine topic
+  const quarantineTopic = `${topic}.quarantine`;
+  await createTopic(ctx.broker.brokers, quarantineTopic, 1);
   const spoolDir = join(ctx.workDir, `spool-${name}`);
   mkdirSync(spoolDir, { recursive: true });
   const bridge = await startBridge({
@@ -425,7 +479,7 @@ async function launchBridge(
     webhookPort: webhookPort!,
     adminPort: adminPort!,
     nodeFlags: [...ctx.options.nodeFlags, ...nodeFlags],
-    env: ctx.options.bridgeEnv,
+    env: { KAFKA_QUARANTINE_TOPIC: quarantineTopic, ...ctx.options.bridgeEnv },
   });
   cleanups.push(() => bridge.stop(5000));
   return bridge;
@@ -919,6 +973,129 @@ async function spoolPhase(ctx: Context): Promise<SpoolRun> {
   }
 }
 
+/**
+ * The bridge against a peer doing the same job (issue 16): both processes started once, on
+ * topics of their own on the same broker; a pre-flight that fails the run unless both answer and
+ * write the same (bench/lib/peer-check.ts); then `peerRounds` alternating closed-loop saturation
+ * rounds (bridge, peer, bridge, peer …) with the same load as the bridge's saturation phase.
+ * Both processes are in every CPU account, so neither counts as "other" work while idle.
+ */
+async function peerPhase(ctx: Context, build: PeerBuild): Promise<PeerRun> {
+  const { options } = ctx;
+  const bridgeTopic = await newTopic(ctx, 'peer-bridge');
+  const peerTopic = await newTopic(ctx, 'peer-benthos');
+  const bridge = await launchBridge(ctx, 'peer', options.peerBridgeLogLevel, bridgeTopic);
+  const [webhookPort, httpPort] = await findFreePorts(2);
+  const benthos = await startBenthos({
+    binary: build.binary,
+    brokers: ctx.broker.brokers,
+    topic: peerTopic,
+    webhookPort: webhookPort!,
+    httpPort: httpPort!,
+    logFile: join(ctx.workDir, 'benthos.log'),
+  });
+  cleanups.push(() => benthos.stop(5000));
+  try {
+    log(`peer: pre-flight, one create-room and four refusals through the bridge and Benthos`);
+    const equivalence = await checkPeerEquivalence({
+      bridgeUrl: bridge.url,
+      peerUrl: benthos.url,
+      brokers: ctx.broker.brokers,
+      bridgeTopic,
+      peerTopic,
+      roomId: `${ctx.runId}-peer-check`,
+    });
+    if (!equivalence.passed) {
+      throw new Error(
+        `Benthos does not do what the bridge does; not measuring:\n  ${equivalence.differences.join('\n  ')}`,
+      );
+    }
+    log(
+      `  same answers, same record (key ${equivalence.records.bridge.key}, ${Object.keys(equivalence.records.bridge.headers).length} headers), same refusals`,
+    );
+    const targets: { target: PeerTarget; url: string; pid: number }[] = [
+      { target: 'bridge', url: bridge.url, pid: bridge.pid },
+      { target: 'benthos', url: benthos.url, pid: benthos.pid },
+    ];
+    const pids = { bridge: bridge.pid, benthos: benthos.pid, broker: ctx.broker.pid() };
+    const rounds: PeerRound[] = [];
+    for (let roundNo = 1; roundNo <= options.peerRounds; roundNo++) {
+      for (const { target, url, pid } of targets) {
+        await waitForQuiet(ctx, `peer ${target} ${roundNo}`);
+        log(
+          `peer: ${target}, round ${roundNo}: saturation, ${options.connections} connections, ${options.saturationSec} s`,
+        );
+        // RSS over the measured window of each attempt (two when measureQuiet repeats one)
+        let rss: { stop(): number } | undefined;
+        let rssPeak = 0;
+        const saturation = await measureQuiet<ClosedLoopResult>(
+          ctx,
+          `peer ${target} ${roundNo}`,
+          'load/closed-loop.ts',
+          closedLoopArgs(ctx, url, options.saturationSec, `peer-${target}-${roundNo}`),
+          pids,
+          options.saturationSec,
+          {
+            ...(target === 'bridge' && { bridge }),
+            during: () => {
+              rssPeak = Math.max(rssPeak, rss?.stop() ?? 0);
+              rss = sampleRss(pid);
+              return Promise.resolve();
+            },
+          },
+        );
+        const s = saturation.result;
+        const cpuUsPerRequest = round(
+          ((saturation.cpu.percentOfCore[target] ?? NaN) * 10_000) / s.okPerSec,
+          1,
+        );
+        const sampledPeakRssMB = mb(Math.max(rssPeak, rss?.stop() ?? 0)) ?? NaN;
+        log(
+          `  ${s.okPerSec} OK/s, ${s.completed - s.ok + s.errors} not OK, p99 ${s.latencyMs.p99} ms, ${cpuUsPerRequest} µs CPU per request, RSS ≤ ${sampledPeakRssMB} MB`,
+        );
+        rounds.push({ target, round: roundNo, saturation, cpuUsPerRequest, sampledPeakRssMB });
+      }
+    }
+    const summarize = (target: PeerTarget, pid: number): PeerSummary => {
+      const mine = rounds.filter((r) => r.target === target);
+      const mean = (value: (r: PeerRound) => number): number =>
+        mine.length ? round(mine.reduce((a, r) => a + value(r), 0) / mine.length, 1) : NaN;
+      const sum = (value: (r: PeerRound) => number): number =>
+        mine.reduce((a, r) => a + value(r), 0);
+      return {
+        okPerSec: mean((r) => r.saturation.result.okPerSec),
+        cpuUsPerRequest: mean((r) => r.cpuUsPerRequest),
+        p99Ms: mean((r) => r.saturation.result.latencyMs.p99),
+        notOk: sum((r) => r.saturation.result.completed - r.saturation.result.ok),
+        non2xx: sum((r) => r.saturation.result.non2xx),
+        errors: sum((r) => r.saturation.result.errors),
+        vmHwmMB: mb(peakRssBytes(pid)),
+        sampledPeakRssMB: Math.max(0, ...mine.map((r) => r.sampledPeakRssMB)),
+      };
+    };
+    return {
+      peer: 'benthos',
+      version: build.version,
+      go: build.go,
+      buildSec: build.buildSec,
+      config: 'bench/peers/benthos/config.yaml',
+      bridgeLogLevel: options.peerBridgeLogLevel,
+      peerLogLevel: 'INFO',
+      connections: options.connections,
+      durationSec: options.saturationSec,
+      equivalence,
+      rounds,
+      summary: {
+        bridge: summarize('bridge', bridge.pid),
+        benthos: summarize('benthos', benthos.pid),
+      },
+    };
+  } finally {
+    await benthos.stop();
+    await bridge.stop();
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Ratios and targets
 
@@ -944,6 +1121,31 @@ function evaluate(results: BenchResults): void {
   if (infoSat && mixedSat !== undefined) {
     ratios['bridge (info, mixed commands) ÷ bridge (info, create-room only)'] = round(
       mixedSat / infoSat,
+      3,
+    );
+  }
+  const peer = results.peer?.summary;
+  if (peer && results.peer?.rounds.length) {
+    ratios['bridge ÷ Benthos, OK/s at saturation'] = round(
+      peer.bridge.okPerSec / peer.benthos.okPerSec,
+      3,
+    );
+    ratios['bridge ÷ Benthos, CPU µs per request'] = round(
+      peer.bridge.cpuUsPerRequest / peer.benthos.cpuUsPerRequest,
+      3,
+    );
+    if (peer.bridge.vmHwmMB && peer.benthos.vmHwmMB) {
+      ratios['bridge ÷ Benthos, peak RSS (VmHWM)'] = round(
+        peer.bridge.vmHwmMB / peer.benthos.vmHwmMB,
+        3,
+      );
+    }
+    ratios['bridge ÷ Benthos, peak RSS sampled in the windows'] = round(
+      peer.bridge.sampledPeakRssMB / peer.benthos.sampledPeakRssMB,
+      3,
+    );
+    ratios['bridge ÷ Benthos, p99 at saturation'] = round(
+      peer.bridge.p99Ms / peer.benthos.p99Ms,
       3,
     );
   }
@@ -991,6 +1193,34 @@ function evaluate(results: BenchResults): void {
       margin: `${((mixRatio - 0.85) * 100).toFixed(1)} points`,
     });
   }
+  if (peer && results.peer?.rounds.length) {
+    const x = (v: number): string => `${v.toFixed(2)}×`;
+    const notOk = (t: PeerSummary): string =>
+      t.notOk + t.errors ? `, ${t.notOk + t.errors} not OK` : '';
+    const ok = ratios['bridge ÷ Benthos, OK/s at saturation']!;
+    targets.push({
+      target: 'peer: bridge throughput ≥ 1.3× Benthos (OK answers/s at saturation, same run)',
+      measured: `${x(ok)} (${peer.bridge.okPerSec}${notOk(peer.bridge)} vs ${peer.benthos.okPerSec}${notOk(peer.benthos)} OK/s)`,
+      pass: ok >= 1.3,
+      margin: x(ok - 1.3),
+    });
+    const cpuRatio = ratios['bridge ÷ Benthos, CPU µs per request']!;
+    targets.push({
+      target: 'peer: bridge CPU per request ≤ 0.8× Benthos',
+      measured: `${x(cpuRatio)} (${peer.bridge.cpuUsPerRequest} vs ${peer.benthos.cpuUsPerRequest} µs)`,
+      pass: cpuRatio <= 0.8,
+      margin: x(0.8 - cpuRatio),
+    });
+    const rss = ratios['bridge ÷ Benthos, peak RSS (VmHWM)'];
+    if (rss !== undefined) {
+      targets.push({
+        target: 'peer: bridge peak RSS ≤ 2.5× Benthos (VmHWM)',
+        measured: `${x(rss)} (${peer.bridge.vmHwmMB} vs ${peer.benthos.vmHwmMB} MB)`,
+        pass: rss <= 2.5,
+        margin: x(2.5 - rss),
+      });
+    }
+  }
   let errors = 0;
   let counted = 0;
   for (const run of Object.values(results.bridge)) {
@@ -1003,6 +1233,12 @@ function evaluate(results: BenchResults): void {
       errors += s.completed - s.ok + s.errors;
       counted += s.completed;
     }
+  }
+  for (const r of results.peer?.rounds ?? []) {
+    if (r.target !== 'bridge') continue;
+    const s = r.saturation.result;
+    errors += s.completed - s.ok + s.errors;
+    counted += s.completed;
   }
   if (results.soak) {
     errors += results.soak.load.result.notOk;
@@ -1020,6 +1256,7 @@ function evaluate(results: BenchResults): void {
     ...Object.values(results.bridge).flatMap((r) => [r.peakRssMB, r.vmHwmMB ?? 0]),
     results.soak?.memory.peakRssMB ?? 0,
     results.soak?.vmHwmMB ?? 0,
+    results.peer?.summary.bridge.vmHwmMB ?? 0,
   ];
   const peak = Math.max(0, ...peaks);
   if (peak > 0) {
@@ -1121,6 +1358,8 @@ async function main(): Promise<void> {
 
   log('building src/ into the work dir');
   const main = buildBridge(workDir);
+  // before the broker: a peer that cannot be built fails the run at once
+  const peerBuild = options.phases.has('peer') ? buildBenthos(log) : undefined;
 
   const [port, controllerPort] = await findFreePorts(2);
   log(`starting a private Kafka broker on 127.0.0.1:${port}`);
@@ -1164,6 +1403,7 @@ async function main(): Promise<void> {
   if (await has('soak')) results.soak = await soakPhase(ctx);
   if (await has('profile')) results.profiles = await profilePhase(ctx);
   if (await has('spool')) results.spool = await spoolPhase(ctx);
+  if (peerBuild && (await has('peer'))) results.peer = await peerPhase(ctx, peerBuild);
   results.finishedAt = new Date().toISOString();
   evaluate(results);
 

@@ -333,7 +333,6 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
       TENCENT_CALLBACK_TOKEN: BENCH_TOKEN,
       KAFKA_BROKERS: options.brokers,
       KAFKA_TOPIC: options.topic,
-      KAFKA_QUARANTINE_TOPIC: `${options.topic}.quarantine`,
       LOG_LEVEL: options.logLevel,
       SPOOL_DIR: options.spoolDir,
       ...options.env,

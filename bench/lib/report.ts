@@ -2,7 +2,7 @@
 import type { ClosedLoopResult } from '../load/closed-loop';
 import type { OpenLoopResult } from '../load/open-loop';
 import type { CpuReport } from './procs';
-import type { BenchResults, BridgeRun, Measured } from './results';
+import type { BenchResults, BridgeRun, Measured, PeerRun } from './results';
 
 const f = (value: number | undefined, digits = 1): string =>
   value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits);
@@ -156,7 +156,6 @@ export function renderReport(results: BenchResults): string {
         `${Number(results.options.noisyPercent ?? 40)} % of a core the first time (the quieter attempt is shown).`,
     );
   }
-  out.push('\n**Saturation (closed loop, autocannon) and Kafka ceiling**\n');
   const sat: string[][] = [];
   if (results.httpCeiling) {
     sat.push(
@@ -190,6 +189,7 @@ export function renderReport(results: BenchResults): string {
       sat.push(closedRow(`Bridge end to end, ${runName(run)}`, run.saturation, 'bridge'));
   }
   if (sat.length) {
+    out.push('\n**Saturation (closed loop, autocannon) and Kafka ceiling**\n');
     out.push(
       table(
         [
@@ -318,6 +318,8 @@ export function renderReport(results: BenchResults): string {
     );
   }
 
+  if (results.peer) out.push(peerSection(results.peer));
+
   if (Object.keys(results.ratios).length) {
     out.push('\n**Ratios (same run)**\n');
     out.push(
@@ -389,6 +391,96 @@ export function renderReport(results: BenchResults): string {
         ),
       );
     }
+  }
+  return out.join('\n');
+}
+
+/** The peer phase: each round, each target's summary, and what the pre-flight compared. */
+function peerSection(peer: PeerRun): string {
+  const out: string[] = [];
+  out.push(
+    `\n**Peer: the bridge and Benthos ${peer.version} doing the same job (same run, broker, payload; ` +
+      `autocannon, ${peer.connections} connections, ${peer.durationSec} s per round; ` +
+      `bridge LOG_LEVEL=${peer.bridgeLogLevel}, Benthos ${peer.peerLogLevel}; ${peer.config})**\n`,
+  );
+  const e = peer.equivalence;
+  out.push(
+    `Pre-flight ${e.passed ? 'passed' : '**failed**'}: a signed create-room answered ` +
+      `${e.accepted.bridge.status} / ${e.accepted.peer.status} (bridge / Benthos) with the OK body; ` +
+      `same key (\`${e.records.bridge.key ?? ''}\`), same headers ` +
+      `(${Object.keys(e.records.bridge.headers).join(', ')}), same data but \`receivedAt\`. ` +
+      `Refusals, same status and body from both: ` +
+      e.refusals
+        .map((r) => `${r.case} → ${r.bridge.status}${r.same ? '' : ' (**differs**)'}`)
+        .join('; ') +
+      `; records written after them: ${e.recordsAfterRefusals.bridge} / ${e.recordsAfterRefusals.peer} (the accepted one).` +
+      (e.differences.length ? `\n\nDifferences: ${e.differences.join('; ')}` : ''),
+  );
+  if (peer.rounds.length) {
+    out.push('');
+    out.push(
+      table(
+        [
+          'round',
+          'OK/s',
+          'not OK',
+          'non-2xx',
+          'p50 ms',
+          'p99 ms',
+          'p99.9 ms',
+          'CPU %',
+          'CPU µs/req',
+          'RSS peak MB (sampled)',
+          'CPU loadgen %',
+          'CPU broker %',
+          'CPU other %',
+        ],
+        peer.rounds.map((r) => {
+          const s = r.saturation.result;
+          return [
+            mark(`${r.round}. ${r.target}`, r.saturation),
+            n(s.okPerSec),
+            n(s.completed - s.ok + s.errors),
+            n(s.non2xx),
+            f(s.latencyMs.p50),
+            f(s.latencyMs.p99),
+            f(s.latencyMs.p999),
+            cpu(r.saturation.cpu, r.target),
+            f(r.cpuUsPerRequest, 0),
+            f(r.sampledPeakRssMB),
+            cpu(r.saturation.cpu, 'loadgen'),
+            cpu(r.saturation.cpu, 'broker'),
+            f(r.saturation.cpu.otherPercentOfCore, 0),
+          ];
+        }),
+      ),
+    );
+    out.push('');
+    out.push(
+      table(
+        [
+          'mean of the rounds',
+          'OK/s',
+          'CPU µs/req',
+          'p99 ms',
+          'VmHWM MB (whole phase)',
+          'RSS peak MB (sampled)',
+          'not OK',
+        ],
+        (['bridge', 'benthos'] as const).map((target) => {
+          const t = peer.summary[target];
+          return [
+            target,
+            n(t.okPerSec),
+            f(t.cpuUsPerRequest, 0),
+            f(t.p99Ms),
+            f(t.vmHwmMB),
+            f(t.sampledPeakRssMB),
+            n(t.notOk + t.errors),
+          ];
+        }),
+      ),
+    );
   }
   return out.join('\n');
 }

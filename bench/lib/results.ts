@@ -2,6 +2,7 @@
 import type { ClosedLoopResult } from '../load/closed-loop';
 import type { KafkaCeilingResult } from '../load/kafka-ceiling';
 import type { OpenLoopResult } from '../load/open-loop';
+import type { PeerEquivalence } from './peer-check';
 import type { CpuReport, MemorySample } from './procs';
 import type { ProfileSummary } from './profile';
 
@@ -114,6 +115,53 @@ export interface SpoolRun {
   vmHwmMB: number | undefined;
 }
 
+/** Who served one saturation round of the peer phase. */
+export type PeerTarget = 'bridge' | 'benthos';
+
+/** One closed-loop saturation round against the bridge or the peer (issue 16). */
+export interface PeerRound {
+  target: PeerTarget;
+  round: number;
+  saturation: Measured<ClosedLoopResult>;
+  /** Process CPU time (/proc utime + stime, every thread) over the window ÷ OK answers, µs. */
+  cpuUsPerRequest: number;
+  /** Largest VmRSS sampled every 250 ms during the measured window (of both attempts if repeated). */
+  sampledPeakRssMB: number;
+}
+
+/** A target's rounds put together: means of the rounds, sums of the counts. */
+export interface PeerSummary {
+  okPerSec: number;
+  cpuUsPerRequest: number;
+  p99Ms: number;
+  /** Answers that were not the OK body (non-2xx and mismatching bodies), over every round. */
+  notOk: number;
+  non2xx: number;
+  /** Connection errors and timeouts, over every round. */
+  errors: number;
+  /** VmHWM of the process at the end of the phase (it served every round and the pre-flight). */
+  vmHwmMB: number | undefined;
+  sampledPeakRssMB: number;
+}
+
+/** The bridge against a peer doing the same job, same run, same broker, same load (issue 16). */
+export interface PeerRun {
+  peer: 'benthos';
+  /** Module version of the peer, e.g. v4.27.0, and how it was built. */
+  version: string;
+  go: string;
+  buildSec: number;
+  config: string;
+  bridgeLogLevel: string;
+  peerLogLevel: string;
+  connections: number;
+  durationSec: number;
+  equivalence: PeerEquivalence;
+  /** In the order they ran: bridge, peer, bridge, peer … */
+  rounds: PeerRound[];
+  summary: Record<PeerTarget, PeerSummary>;
+}
+
 export interface QuietCheck {
   phase: string;
   waitedSec: number;
@@ -146,6 +194,7 @@ export interface BenchResults {
   soak?: SoakRun;
   profiles?: ProfileRun[];
   spool?: SpoolRun;
+  peer?: PeerRun;
   ratios: Record<string, number>;
   targets: TargetCheck[];
 }
