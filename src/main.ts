@@ -4,11 +4,8 @@ import { Registry } from 'prom-client';
 import { createBridge } from './app';
 import { ConfigError, loadConfig, resolveApps } from './config/load';
 import { configuredTopics } from './config/topics';
-import {
-  createKafkajsPublisher,
-  kafkaClientConfig,
-  logProcessWarnings,
-} from './kafka/kafkajs-publisher';
+import { createKafkaPublisher } from './kafka/kafka-publisher';
+import { kafkaClientConfig, logProcessWarnings } from './kafka/kafkajs-publisher';
 import { createTopicMonitor, missingTopicMessage } from './kafka/topic-monitor';
 import { createWorkerPublisher } from './kafka/worker-publisher';
 import { ensureTopics } from './kafka/topics';
@@ -65,7 +62,7 @@ async function main(): Promise<void> {
   const limits = monitor.maxMessageBytes;
   const publisher = config.kafka.workerThread
     ? createWorkerPublisher({ settings: config.kafka, logger, metrics, limits })
-    : createKafkajsPublisher({ settings: config.kafka, logger, metrics, limits });
+    : createKafkaPublisher({ settings: config.kafka, logger, metrics, limits });
   let spool;
   if (config.spool.enabled) {
     try {

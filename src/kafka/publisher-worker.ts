@@ -1,12 +1,13 @@
 /**
- * Entry of the Kafka worker thread (started by worker-publisher.ts): one `KafkaSender` that
- * produces the batches the main thread posts, so kafkajs' encoding and network work runs off the
- * event loop that answers Tencent. Its log lines and connection state go back as messages.
+ * Entry of the Kafka worker thread (started by worker-publisher.ts): one `KafkaSender` of the
+ * configured client that produces the batches the main thread posts, so the client's encoding
+ * and network work runs off the event loop that answers Tencent. Its log lines and connection state go back as messages.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { PublishError } from '../errors';
 import type { KafkaLog, Refusal } from './kafkajs-publisher';
-import { createKafkaSender, logProcessWarnings } from './kafkajs-publisher';
+import { logProcessWarnings } from './kafkajs-publisher';
+import { createSender } from './kafka-publisher';
 import type { ToWorker, WorkerData, FromWorker } from './worker-protocol';
 import { plainLogValue, unpackRecords } from './worker-protocol';
 
@@ -24,7 +25,7 @@ function start(port: NonNullable<typeof parentPort>, data: WorkerData): void {
   logProcessWarnings(logger);
 
   let connected: boolean | undefined;
-  const sender = createKafkaSender({
+  const sender = createSender({
     settings: data.settings,
     logger,
     onConnected(value) {
