@@ -6,7 +6,8 @@ import { ConfigError, loadConfig, resolveApps } from './config/load';
 import { configuredTopics } from './config/topics';
 import { createKafkaPublisher } from './kafka/kafka-publisher';
 import { kafkaClientConfig, logProcessWarnings } from './kafka/kafkajs-publisher';
-import { createTopicMonitor, missingTopicMessage } from './kafka/topic-monitor';
+import { platformaticTopicAdmin } from './kafka/platformatic-admin';
+import { createTopicMonitor, kafkajsTopicAdmin, missingTopicMessage } from './kafka/topic-monitor';
 import { createWorkerPublisher } from './kafka/worker-publisher';
 import { ensureTopics } from './kafka/topics';
 import { createLogger } from './logger';
@@ -52,7 +53,10 @@ async function main(): Promise<void> {
   const kafka = new Kafka(kafkaClientConfig(config.kafka, logger));
   const topics = configuredTopics(config.kafka);
   const monitor = createTopicMonitor({
-    kafka,
+    createAdmin:
+      config.kafka.client === 'platformatic'
+        ? () => platformaticTopicAdmin(config.kafka, logger)
+        : () => kafkajsTopicAdmin(kafka),
     topics,
     brokers: config.kafka.brokers,
     intervalMs: config.kafka.metadataMaxAgeMs,

@@ -94,11 +94,12 @@ export function classifyKafkaError(error: unknown): KafkaErrorVerdict {
   let unreachable = false;
   const visit = (current: unknown, depth: number): void => {
     if (current === null || typeof current !== 'object' || depth > 8) return;
-    const { type, apiId, name, code, cause, originalError, errors } = current as {
+    const { type, apiId, name, code, message, cause, originalError, errors } = current as {
       type?: unknown;
       apiId?: unknown;
       name?: unknown;
       code?: unknown;
+      message?: unknown;
       cause?: unknown;
       originalError?: unknown;
       errors?: unknown;
@@ -107,6 +108,15 @@ export function classifyKafkaError(error: unknown): KafkaErrorVerdict {
     if (typeof apiId === 'string' && /^[A-Z_]+$/.test(apiId)) names.push(apiId);
     if (typeof name === 'string' && UNREACHABLE.has(name)) unreachable = true;
     if (typeof code === 'string' && UNREACHABLE.has(code)) unreachable = true;
+    // @platformatic/kafka answers a metadata UNKNOWN_TOPIC_OR_PARTITION with a UserError of its
+    // own that keeps neither the code nor the broker's error (dist/clients/base/base.js, kMetadata)
+    if (
+      code === 'PLT_KFK_USER' &&
+      typeof message === 'string' &&
+      message.startsWith('Unknown topic ')
+    ) {
+      names.push('UNKNOWN_TOPIC_OR_PARTITION');
+    }
     visit(cause, depth + 1);
     if (originalError !== cause) visit(originalError, depth + 1);
     if (Array.isArray(errors)) for (const inner of errors) visit(inner, depth + 1);

@@ -4,7 +4,7 @@
  * platformatic-admin.ts import it, and only when that client is chosen: loading it costs ~0.5 s
  * and ~50 MB of RSS per thread, which the default (kafkajs) should not pay.
  */
-import type { Producer, ProducerOptions, SASLOptions } from '@platformatic/kafka';
+import type { BaseOptions, Producer, ProducerOptions, SASLOptions } from '@platformatic/kafka';
 import type { BridgeConfig } from '../config/types';
 import { PublishError } from '../errors';
 import { classifyKafkaError } from './kafka-errors';
@@ -41,27 +41,16 @@ export function retryDelayMs(
 }
 
 /**
- * @platformatic/kafka producer options from the bridge's `kafka` settings. Every option that
- * matters is set explicitly:
- * - idempotent (which makes it `acks=all` and one request in flight per broker), no topic
- *   auto-creation;
- * - `connectTimeout` ← `connectionTimeoutMs`; `requestTimeout` (client side) and `timeout` (the
- *   broker's Produce ack timeout) ← `requestTimeoutMs`, as kafkajs uses them;
- * - `retries` and `retryDelay` ← `retry.*` (its idempotent producer turns `retries` ≤ 1 into
- *   unlimited ones: the config loader refuses 1 with this client);
- * - no serializers: keys, values and headers are passed as Buffers. Its `stringSerializer` turns
- *   anything that is not a string (our Buffer values) into undefined, i.e. a null value;
- * - `partitioner`: the Java client's placement. Its default hashes to `murmur2 >>> 0`, not Java's
- *   `murmur2 & 0x7fffffff`, so keys would land elsewhere than with kafkajs or the Java client. It
- *   takes the remainder by the partition count itself (`producer.js` `#performSend`).
+ * @platformatic/kafka client options shared by the producer and the admin client, from the
+ * bridge's `kafka` settings: `connectTimeout` ← `connectionTimeoutMs`; `requestTimeout` (client
+ * side) and `timeout` (the broker's side, e.g. the Produce ack timeout) ← `requestTimeoutMs`, as
+ * kafkajs uses them; `retries` and `retryDelay` ← `retry.*`; TLS and SASL from `ssl` and `sasl`.
  * @throws the `readFileSync` error of an unreadable TLS or password file
  */
-export function platformaticProducerOptions(settings: KafkaSettings): BufferProducerOptions {
-  const options: BufferProducerOptions = {
+export function platformaticClientOptions(settings: KafkaSettings): BaseOptions {
+  const options: BaseOptions = {
     clientId: settings.clientId,
     bootstrapBrokers: settings.brokers,
-    idempotent: true,
-    acks: -1, // ProduceAcks.ALL
     autocreateTopics: false,
     connectTimeout: settings.connectionTimeoutMs,
     requestTimeout: settings.requestTimeoutMs,
@@ -69,9 +58,7 @@ export function platformaticProducerOptions(settings: KafkaSettings): BufferProd
     retries: settings.retry.retries,
     retryDelay: (_client, _operation, attempt) => retryDelayMs(settings.retry, attempt),
     metadataMaxAge: settings.metadataMaxAgeMs,
-    partitioner: (_message, key) => (key ? keyHash(key) : 0),
   };
-  if (settings.compression === 'gzip') options.compression = 'gzip';
   const tls = tlsOptions(settings.ssl);
   if (tls) options.tls = tls;
   const sasl = saslCredentials(settings.sasl);
@@ -83,6 +70,31 @@ export function platformaticProducerOptions(settings: KafkaSettings): BufferProd
     };
     options.sasl = mapped;
   }
+  return options;
+}
+
+/**
+ * @platformatic/kafka producer options: the client options above, plus
+ * - idempotent (which makes it `acks=all` and one request in flight per broker), no topic
+ *   auto-creation; its idempotent producer turns `retries` ≤ 1 into unlimited ones, so the
+ *   config loader refuses 1 with this client;
+ * - no serializers: keys, values and headers are passed as Buffers. Its `stringSerializer` turns
+ *   anything that is not a string (our Buffer values) into undefined, i.e. a null value;
+ * - `partitioner`: the Java client's placement. Its default hashes to `murmur2 >>> 0`, not Java's
+ *   `murmur2 & 0x7fffffff`, so keys would land elsewhere than with kafkajs or the Java client. It
+ *   takes the remainder by the partition count itself (`producer.js` `#performSend`).
+ * @throws the `readFileSync` error of an unreadable TLS or password file
+ */
+export function platformaticProducerOptions(settings: KafkaSettings): BufferProducerOptions {
+  const options: BufferProducerOptions = {
+    ...platformaticClientOptions(settings),
+    idempotent: true,
+    acks: -1, // ProduceAcks.ALL
+    autocreateTopics: false,
+    // every bridge record has a key
+    partitioner: (_message, key) => (key ? keyHash(key) : 0),
+  };
+  if (settings.compression === 'gzip') options.compression = 'gzip';
   return options;
 }
 
@@ -117,8 +129,11 @@ function describeEventArgument(value: unknown): unknown {
  *   send asks for a new id; on UNKNOWN_PRODUCER_ID or OUT_OF_ORDER_SEQUENCE_NUMBER it also gets
  *   a new id and resends the batch once by itself (platformatic/kafka#309, fixed in #310). So
  *   producer-state loss needs no new producer object here, unlike kafkajs (tulios/kafkajs#598).
- * - A broker connection closing while a batch is in flight (not one we closed) is reported
- *   through `onConnectionLost`, from the client's `client:broker:disconnect` event.
+ * - A broker connection closing or failing to open while a batch is in flight (not one we closed)
+ *   is reported through `onConnectionLost`, from the client's `client:broker:disconnect` and
+ *   `client:broker:failed` events.
+ * - A topic missing from the metadata comes back as its own UserError ("Unknown topic …"), which
+ *   kafka-errors.ts reads as UNKNOWN_TOPIC_OR_PARTITION (retriable, the cluster answered).
  */
 export function createPlatformaticSender(options: {
   settings: KafkaSettings;
@@ -140,9 +155,13 @@ export function createPlatformaticSender(options: {
           logger.debug({ platformatic: { event, args: args.map(describeEventArgument) } }, event);
         });
       }
-      built.on('client:broker:disconnect', () => {
+      // As kafkajs' observed sockets: a connection closing, or failing to open, while a batch is in
+      // flight means the broker is away (e.g. killed), so waiting publishes can be spooled now.
+      const lost = (): void => {
         if (sending && !disconnecting) options.onConnectionLost?.();
-      });
+      };
+      built.on('client:broker:disconnect', lost);
+      built.on('client:broker:failed', lost);
       return built;
     }));
 

@@ -8,8 +8,18 @@
  */
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest loads transforms as CommonJS
 const { transformSync } = require('@swc/core');
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
+const { createHash } = require('node:crypto');
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
+const { readFileSync } = require('node:fs');
+
+/** Changes with this file, so jest's cache never serves what an older version of it produced. */
+const SELF = createHash('sha256').update(readFileSync(__filename)).digest('hex');
 
 module.exports = {
+  getCacheKey(source, filename) {
+    return createHash('sha256').update(SELF).update(filename).update(source).digest('hex');
+  },
   process(source, filename) {
     const code = source
       .replaceAll('const require = createRequire(import.meta.url);', '')

@@ -1,4 +1,10 @@
-import { MultipleErrors, NetworkError, ResponseError, TimeoutError } from '@platformatic/kafka';
+import {
+  MultipleErrors,
+  NetworkError,
+  ResponseError,
+  TimeoutError,
+  UserError,
+} from '@platformatic/kafka';
 import { PRODUCE_ERRORS, classifyKafkaError } from '../../src/kafka/kafka-errors';
 
 /** kafkajs' error shapes, built the way kafkajs builds them (name, type, cause/originalError). */
@@ -121,6 +127,20 @@ describe("@platformatic/kafka's error shapes (its own classes)", () => {
       name: 'OUT_OF_ORDER_SEQUENCE_NUMBER',
     });
     expect(classifyKafkaError(produceResponse(59)).kind).toBe('producer');
+  });
+
+  it('its "Unknown topic" (a metadata UNKNOWN_TOPIC_OR_PARTITION) is retriable and answered', () => {
+    const missing = new MultipleErrors('Producing messages failed.', [
+      new UserError('Unknown topic events.'),
+    ]);
+    expect(classifyKafkaError(missing)).toEqual({
+      kind: 'retriable',
+      name: 'UNKNOWN_TOPIC_OR_PARTITION',
+      answered: true,
+    });
+    expect(classifyKafkaError(new UserError('Client is closed.'))).toMatchObject({
+      name: undefined,
+    });
   });
 
   it('network errors and timeouts are retriable and mean the cluster did not answer', () => {
