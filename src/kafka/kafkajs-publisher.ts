@@ -112,7 +112,10 @@ export interface Refusal {
   kafkaError: string;
 }
 
-/** One idempotent kafkajs producer, used one batch at a time. */
+/**
+ * One idempotent producer, used one batch at a time: kafkajs' (`createKafkaSender`) or
+ * @platformatic/kafka's (`createPlatformaticSender`), as `kafka.client` says.
+ */
 export interface KafkaSender {
   /**
    * Produces the records with `acks=all`. Resolves once every record was either acknowledged or

@@ -35,7 +35,7 @@ function startWorker(data: WorkerData): Worker {
 }
 
 /**
- * The Kafka publisher with kafkajs on a worker thread. Batching, deadlines and metrics stay on
+ * The Kafka publisher with the configured client (`kafka.client`) on a worker thread. Batching, deadlines and metrics stay on
  * the main thread (the same `createBatchingPublisher` as the in-thread publisher); each batch is
  * posted to the worker, which produces it with its own idempotent producer and answers. Encoding
  * and network work (a third of the bridge's CPU per request) thus leave the event loop that
