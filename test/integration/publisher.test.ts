@@ -1,3 +1,4 @@
+import { Connection, describeProducersV0 } from '@platformatic/kafka';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../../src/config/load';
@@ -239,6 +240,56 @@ describe.each(
       expect(message!.value.equals(value)).toBe(true);
       expect(message!.key).toBe('rüm-1');
       expect(message!.headers).toEqual(headers);
+    } finally {
+      await publisher.close(5000);
+    }
+  });
+});
+
+/**
+ * The producer ids the broker holds state for on partition 0 of `topic`, the most recent write
+ * last (DescribeProducers, KIP-664; kafkajs has no call for it).
+ */
+async function activeProducers(topic: string): Promise<bigint[]> {
+  const [host, port] = brokers().split(',')[0]!.split(':');
+  const connection = new Connection('describe-producers');
+  await connection.connect(host!, Number(port));
+  try {
+    const response = await describeProducersV0.api.async(connection, [
+      { name: topic, partitionIndexes: [0] },
+    ]);
+    return response.topics[0]!.partitions[0]!.activeProducers.sort((a, b) =>
+      Number(a.lastTimestamp - b.lastTimestamp),
+    ).map((producer) => producer.producerId);
+  } finally {
+    await connection.close();
+  }
+}
+
+describe.each(CLIENTS)('the producer id (%s)', (client) => {
+  it('is replaced when a refused batch is split, and the records after it are stored under the new one', async () => {
+    const topic = uniqueTopic('producer-id');
+    await createTopic(brokers(), topic, 1, [{ name: 'max.message.bytes', value: '4000' }]);
+    const { publisher } = publisherFor({}, 'main thread', { client });
+    await publisher.connect();
+    try {
+      await publisher.publish(record(topic, 'k', 0), 10_000);
+      const [first] = await activeProducers(topic);
+      expect(first).toBeDefined();
+      // one batch: the broker refuses it for the oversized record, the bridge splits it
+      const batch = [1, 2, 3].map((n) => record(topic, 'k', n));
+      batch[1] = { ...batch[1]!, value: Buffer.alloc(10_000, 120) };
+      const outcomes = await Promise.allSettled(batch.map((r) => publisher.publish(r, 10_000)));
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      await publisher.publish(record(topic, 'k', 4), 10_000);
+      const producers = await activeProducers(topic);
+      // kafkajs' sender replaces its producer before splitting; platformatic drops its producer
+      // id after any failed send and asks for a new one with the next
+      expect(producers.at(-1)).not.toBe(first);
+      const messages = await consumeAll(brokers(), topic, { expected: 4, timeoutMs: 20_000 });
+      expect(new Set(messages.map((m) => m.headers.ce_id))).toEqual(
+        new Set(['id-0', 'id-1', 'id-3', 'id-4']),
+      );
     } finally {
       await publisher.close(5000);
     }
