@@ -1,6 +1,14 @@
 /** @type {import('jest').Config} */
 const swc = ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } } }];
-const common = { transform: { '^.+\\.ts$': swc }, testEnvironment: 'node' };
+const common = {
+  transform: {
+    '^.+\\.ts$': swc,
+    // ES-module-only packages, compiled to CommonJS for jest's loader (Node itself requires them)
+    '/node_modules/@platformatic/.+\\.js$': '<rootDir>/test/helpers/esm-package-transform.js',
+  },
+  transformIgnorePatterns: ['/node_modules/(?!@platformatic/)'],
+  testEnvironment: 'node',
+};
 
 module.exports = {
   // Kafka is started (or found) once for all projects; see test/helpers/kafka-global-setup.ts.

@@ -4,12 +4,10 @@ import { Registry } from 'prom-client';
 import { createBridge } from './app';
 import { ConfigError, loadConfig, resolveApps } from './config/load';
 import { configuredTopics } from './config/topics';
-import {
-  createKafkajsPublisher,
-  kafkaClientConfig,
-  logProcessWarnings,
-} from './kafka/kafkajs-publisher';
-import { createTopicMonitor, missingTopicMessage } from './kafka/topic-monitor';
+import { createKafkaPublisher } from './kafka/kafka-publisher';
+import { kafkaClientConfig, logProcessWarnings } from './kafka/kafkajs-publisher';
+import { platformaticTopicAdmin } from './kafka/platformatic-admin';
+import { createTopicMonitor, kafkajsTopicAdmin, missingTopicMessage } from './kafka/topic-monitor';
 import { createWorkerPublisher } from './kafka/worker-publisher';
 import { startIoThread } from './io-thread';
 import { ensureTopics } from './kafka/topics';
@@ -56,7 +54,10 @@ async function main(): Promise<void> {
   const kafka = new Kafka(kafkaClientConfig(config.kafka, logger));
   const topics = configuredTopics(config.kafka);
   const monitor = createTopicMonitor({
-    kafka,
+    createAdmin:
+      config.kafka.client === 'platformatic'
+        ? () => platformaticTopicAdmin(config.kafka, logger)
+        : () => kafkajsTopicAdmin(kafka),
     topics,
     brokers: config.kafka.brokers,
     intervalMs: config.kafka.metadataMaxAgeMs,
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
   });
   const publisher = config.kafka.workerThread
     ? createWorkerPublisher({ settings: config.kafka, logger, metrics, limits, thread })
-    : createKafkajsPublisher({ settings: config.kafka, logger, metrics, limits });
+    : createKafkaPublisher({ settings: config.kafka, logger, metrics, limits });
   let spool;
   if (spoolOptions) {
     try {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { BridgeConfig } from '../config/types';
-import { createKafkajsPublisher } from '../kafka/kafkajs-publisher';
+import { createKafkaPublisher } from '../kafka/kafka-publisher';
 import type { TopicRange } from '../kafka/topic-reader';
 import { readTopicRange } from '../kafka/topic-reader';
 import { createMetrics } from '../metrics';
@@ -62,7 +62,7 @@ export async function replayQuarantine(options: {
   });
   const publisher = options.dryRun
     ? undefined
-    : createKafkajsPublisher({ settings: config.kafka, logger: options.logger, metrics });
+    : createKafkaPublisher({ settings: config.kafka, logger: options.logger, metrics });
   const summary: ReplaySummary = {
     read: 0,
     published: 0,

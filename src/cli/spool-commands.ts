@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { BridgeConfig } from '../config/types';
-import { createKafkajsPublisher } from '../kafka/kafkajs-publisher';
+import { createKafkaPublisher } from '../kafka/kafka-publisher';
 import { createMetrics } from '../metrics';
 import { createDrainPublish } from '../pipeline/deliver';
 import type { SpoolRecord, SyncSpool } from '../spool';
@@ -85,7 +85,7 @@ export async function drainSpool(options: {
   const { config, spool, logger } = options;
   if (spool.isEmpty()) return true;
   const metrics = createMetrics(new Registry(), { defaultMetrics: false });
-  const publisher = createKafkajsPublisher({ settings: config.kafka, logger, metrics });
+  const publisher = createKafkaPublisher({ settings: config.kafka, logger, metrics });
   const store = inThreadSpool(spool);
   const drainer = createDrainer({
     spool: store,

@@ -89,6 +89,7 @@ export const configSchema: Joi.ObjectSchema<BridgeConfig> = Joi.object<BridgeCon
       .messages({ 'object.unknown': `{{#label}} is not an entity (${ENTITIES.join(', ')})` })
       .required(),
     compression: Joi.string().valid('none', 'gzip').required(),
+    client: Joi.string().valid('kafkajs', 'platformatic').required(),
     workerThread: Joi.boolean().required(),
     produceEncoder: Joi.string().valid('bridge', 'kafkajs').required(),
     connectionTimeoutMs: positive.required(),
@@ -207,6 +208,11 @@ export function crossCheck(config: Partial<BridgeConfig>): string[] {
     problems.push(
       'kafka.publishTimeoutMs must be shorter than server.requestTimeoutMs (Tencent waits 2 s)',
     );
+  }
+  // @platformatic/kafka turns retries <= 1 of an idempotent producer into unlimited retries, and
+  // the batcher sends one batch at a time: one batch retried for ever would hold up every other.
+  if (config.kafka?.client === 'platformatic' && (config.kafka.retry?.retries ?? 2) < 2) {
+    problems.push('kafka.retry.retries must be at least 2 with kafka.client=platformatic');
   }
   const quarantine = config.kafka?.quarantineTopic;
   for (const [entity, topic] of Object.entries(config.kafka?.topicByEntity ?? {})) {

@@ -11,6 +11,8 @@ export interface AppConfig {
   unsigned?: boolean;
 }
 
+export type KafkaClientName = 'kafkajs' | 'platformatic';
+
 export type SaslMechanism = 'none' | 'plain' | 'scram-sha-256' | 'scram-sha-512';
 
 /** The whole configuration after loading and validation (see config/default.json). */
@@ -40,6 +42,11 @@ export interface BridgeConfig {
     /** Topic per event entity (`room`, `member`, …); entities not named go to `topic`. */
     topicByEntity: Readonly<Record<string, string>>;
     compression: 'none' | 'gzip';
+    /**
+     * The Kafka client library: `kafkajs` (2.2.4, unmaintained since 2023; the default) or
+     * `platformatic` (@platformatic/kafka, maintained). Same records, partitions and guarantees.
+     */
+    client: KafkaClientName;
     workerThread: boolean;
     /** Who encodes uncompressed Produce requests: our encoder (`produce-request.ts`) or kafkajs. */
     produceEncoder: 'bridge' | 'kafkajs';

@@ -12,8 +12,8 @@
  *   replicated, or fenced the producer); a new producer id recovers, then the record is retried.
  *
  * Names are Kafka's error names (https://kafka.apache.org/protocol#protocol_error_codes), which
- * are also kafkajs' `KafkaJSProtocolError.type`. Any error not in this table is retriable: an
- * unknown error never drops a record.
+ * are also kafkajs' `KafkaJSProtocolError.type` and @platformatic/kafka's `ProtocolError.apiId`.
+ * Any error not in this table is retriable: an unknown error never drops a record.
  */
 export type KafkaErrorKind = 'retriable' | 'permanent' | 'producer';
 
@@ -67,7 +67,10 @@ export interface KafkaErrorVerdict {
   answered: boolean;
 }
 
-/** kafkajs error classes that mean no broker answered in time. */
+/**
+ * kafkajs error classes (`name`) and @platformatic/kafka error codes (`code`; its TimeoutError
+ * carries the network one too) that mean no broker answered in time.
+ */
 const UNREACHABLE = new Set([
   'KafkaJSConnectionError',
   'KafkaJSConnectionClosedError',
@@ -76,27 +79,44 @@ const UNREACHABLE = new Set([
   'KafkaJSBrokerNotFound',
   'KafkaJSTimeout',
   'KafkaJSLockTimeout',
+  'PLT_KFK_NETWORK',
+  'PLT_KFK_TIMEOUT',
 ]);
 
 /**
- * Sorts an error thrown by a produce call. Walks kafkajs' wrappers (`cause`, `originalError`,
- * `KafkaJSAggregateError.errors`, at most 8 levels) for a Kafka error name; a permanent name wins
- * over others found alongside it.
+ * Sorts an error thrown by a produce call. Walks the clients' wrappers (`cause`, kafkajs'
+ * `originalError` and `KafkaJSAggregateError.errors`, platformatic's `MultipleErrors.errors`, at
+ * most 8 levels) for a Kafka error name (kafkajs `type`, platformatic `apiId`); a permanent name
+ * wins over others found alongside it.
  */
 export function classifyKafkaError(error: unknown): KafkaErrorVerdict {
   const names: string[] = [];
   let unreachable = false;
   const visit = (current: unknown, depth: number): void => {
     if (current === null || typeof current !== 'object' || depth > 8) return;
-    const { type, name, cause, originalError, errors } = current as {
+    const { type, apiId, name, code, message, cause, originalError, errors } = current as {
       type?: unknown;
+      apiId?: unknown;
       name?: unknown;
+      code?: unknown;
+      message?: unknown;
       cause?: unknown;
       originalError?: unknown;
       errors?: unknown;
     };
     if (typeof type === 'string' && /^[A-Z_]+$/.test(type)) names.push(type);
+    if (typeof apiId === 'string' && /^[A-Z_]+$/.test(apiId)) names.push(apiId);
     if (typeof name === 'string' && UNREACHABLE.has(name)) unreachable = true;
+    if (typeof code === 'string' && UNREACHABLE.has(code)) unreachable = true;
+    // @platformatic/kafka answers a metadata UNKNOWN_TOPIC_OR_PARTITION with a UserError of its
+    // own that keeps neither the code nor the broker's error (dist/clients/base/base.js, kMetadata)
+    if (
+      code === 'PLT_KFK_USER' &&
+      typeof message === 'string' &&
+      message.startsWith('Unknown topic ')
+    ) {
+      names.push('UNKNOWN_TOPIC_OR_PARTITION');
+    }
     visit(cause, depth + 1);
     if (originalError !== cause) visit(originalError, depth + 1);
     if (Array.isArray(errors)) for (const inner of errors) visit(inner, depth + 1);

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import type { ConnectionOptions } from 'node:tls';
 import type { KafkaConfig, Message, Producer, SASLOptions } from 'kafkajs';
 import type { ISocketFactory } from 'kafkajs';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
@@ -15,29 +13,15 @@ import { createBatcher } from './batcher';
 import { classifyKafkaError } from './kafka-errors';
 import { KAFKAJS_VERSION, kafkajsVersion, useOwnProduceEncoder } from './kafkajs-encoder';
 import { keyHashPartitioner } from './partitioner';
+import { saslCredentials, tlsOptions } from './security';
 import type { EventPublisher } from './publisher';
 
 type KafkaSettings = BridgeConfig['kafka'];
 
-function sslOptions(ssl: KafkaSettings['ssl']): ConnectionOptions | undefined {
-  if (!ssl.enabled) return undefined;
-  const read = (file: string): Buffer | undefined => (file ? readFileSync(file) : undefined);
-  const options: ConnectionOptions = { rejectUnauthorized: ssl.rejectUnauthorized };
-  const ca = read(ssl.caFile);
-  const cert = read(ssl.certFile);
-  const key = read(ssl.keyFile);
-  if (ca) options.ca = [ca];
-  if (cert) options.cert = cert;
-  if (key) options.key = key;
-  return options;
-}
-
 function saslOptions(sasl: KafkaSettings['sasl']): SASLOptions | undefined {
-  if (sasl.mechanism === 'none') return undefined;
-  const password = sasl.passwordFile
-    ? readFileSync(sasl.passwordFile, 'utf8').replace(/\r?\n$/, '')
-    : sasl.password;
-  return { mechanism: sasl.mechanism, username: sasl.username, password };
+  const credentials = saslCredentials(sasl);
+  if (!credentials) return undefined;
+  return credentials;
 }
 
 /**
@@ -105,7 +89,7 @@ export function kafkaClientConfig(
       },
   };
   if (socketFactory) config.socketFactory = socketFactory;
-  const ssl = sslOptions(settings.ssl);
+  const ssl = tlsOptions(settings.ssl);
   if (ssl) config.ssl = ssl;
   const sasl = saslOptions(settings.sasl);
   if (sasl) config.sasl = sasl;
@@ -128,7 +112,10 @@ export interface Refusal {
   kafkaError: string;
 }
 
-/** One idempotent kafkajs producer, used one batch at a time. */
+/**
+ * One idempotent producer, used one batch at a time: kafkajs' (`createKafkaSender`) or
+ * @platformatic/kafka's (`createPlatformaticSender`), as `kafka.client` says.
+ */
 export interface KafkaSender {
   /**
    * Produces the records with `acks=all`. Resolves once every record was either acknowledged or

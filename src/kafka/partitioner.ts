@@ -36,6 +36,14 @@ export function murmur2(bytes: Uint8Array): number {
 const toPositive = (n: number): number => n & 0x7fffffff;
 
 /**
+ * `toPositive(murmur2(key))`, the Java client's hash of a record key before `% partitions`. For
+ * clients that take the remainder themselves (@platformatic/kafka's `partitioner` option).
+ */
+export function keyHash(key: Uint8Array): number {
+  return toPositive(murmur2(key));
+}
+
+/**
  * The partition of a keyed record, as Kafka's Java client (and kafkajs' DefaultPartitioner)
  * chooses it: `toPositive(murmur2(utf8(key))) % partitions`, so one room always lands on the same
  * partition whichever producer wrote it.

@@ -1,13 +1,14 @@
 /**
- * The Kafka part of the I/O thread (io-worker.ts): one `KafkaSender` that produces the batches
- * the main thread posts (worker-publisher.ts), so the client's encoding and network work runs
- * off the event loop that answers Tencent. Its log lines and connection state go back as
- * messages.
+ * The Kafka part of the I/O thread (io-worker.ts): one `KafkaSender` of the configured client
+ * (`kafka.client`) that produces the batches the main thread posts (worker-publisher.ts), so the
+ * client's encoding and network work runs off the event loop that answers Tencent. Its log lines
+ * and connection state go back as messages.
  */
 import type { MessagePort } from 'node:worker_threads';
 import { PublishError } from '../errors';
 import type { KafkaLog, Refusal } from './kafkajs-publisher';
-import { createKafkaSender, logProcessWarnings } from './kafkajs-publisher';
+import { logProcessWarnings } from './kafkajs-publisher';
+import { createSender } from './kafka-publisher';
 import type { ToWorker, WorkerData, FromWorker } from './worker-protocol';
 import { plainLogValue, unpackRecords } from './worker-protocol';
 
@@ -26,7 +27,7 @@ export function startKafkaPart(port: MessagePort, data: WorkerData): void {
   logProcessWarnings(logger);
 
   let connected: boolean | undefined;
-  const sender = createKafkaSender({
+  const sender = createSender({
     settings: data.settings,
     logger,
     onConnected(value) {

@@ -1,4 +1,4 @@
-import type { Admin, Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { ConfigResourceTypes } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics';
@@ -29,6 +29,67 @@ export interface TopicMonitor {
   maxMessageBytes: TopicLimits;
 }
 
+/**
+ * What the monitor asks of a Kafka admin client; one per client library (kafkajs below,
+ * @platformatic/kafka in platformatic-admin.ts). Each connects on first use.
+ */
+export interface TopicAdmin {
+  /** Names of the cluster's topics. Rejects when no broker answers. */
+  listTopics(): Promise<string[]>;
+  /**
+   * `max.message.bytes` (bytes) of each named topic, read with DescribeConfigs; topics without a
+   * usable value are left out. Rejects when refused (e.g. no DescribeConfigs permission).
+   */
+  maxMessageBytes(topics: readonly string[]): Promise<Map<string, number>>;
+  /** Closes its connections; the next call connects again. */
+  close(): Promise<void>;
+}
+
+/** `max.message.bytes` as the broker wrote it, if it is a positive integer. */
+export function parseMaxMessageBytes(value: string | null | undefined): number | undefined {
+  const bytes = Number(value);
+  return Number.isInteger(bytes) && bytes > 0 ? bytes : undefined;
+}
+
+/** The TopicAdmin over a kafkajs admin client of `kafka`. */
+export function kafkajsTopicAdmin(kafka: Kafka): TopicAdmin {
+  const admin = kafka.admin();
+  let connecting: Promise<void> | undefined;
+  const connected = (): Promise<void> =>
+    (connecting ??= admin.connect().catch((error: unknown) => {
+      connecting = undefined;
+      throw error;
+    }));
+  return {
+    async listTopics() {
+      await connected();
+      return admin.listTopics();
+    },
+    async maxMessageBytes(topics) {
+      await connected();
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: topics.map((name) => ({
+          type: ConfigResourceTypes.TOPIC,
+          name,
+          configNames: ['max.message.bytes'],
+        })),
+      });
+      const limits = new Map<string, number>();
+      for (const resource of resources) {
+        const entry = resource.configEntries.find((e) => e.configName === 'max.message.bytes');
+        const bytes = parseMaxMessageBytes(entry?.configValue);
+        if (bytes !== undefined) limits.set(resource.resourceName, bytes);
+      }
+      return limits;
+    },
+    async close() {
+      connecting = undefined;
+      await admin.disconnect();
+    },
+  };
+}
+
 /** One line naming the topic and both ways to fix it. */
 export function missingTopicMessage(topic: string, brokers: readonly string[]): string {
   return (
@@ -42,7 +103,8 @@ export function missingTopicMessage(topic: string, brokers: readonly string[]): 
 const MISSING_LOG_INTERVAL_MS = 60_000;
 
 export function createTopicMonitor(options: {
-  kafka: Kafka;
+  /** Builds the admin client (again after one failed). */
+  createAdmin: () => TopicAdmin;
   topics: readonly string[];
   brokers: readonly string[];
   intervalMs: number;
@@ -57,35 +119,15 @@ export function createTopicMonitor(options: {
   /** When each missing topic was last logged; absent while it exists. */
   const missingSince = new Map<string, number>();
   let configsRefused = false;
-  let admin: Admin | undefined;
+  let admin: TopicAdmin | undefined;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let running: Promise<unknown> = Promise.resolve();
 
-  async function connectedAdmin(): Promise<Admin> {
-    if (admin) return admin;
-    const created = options.kafka.admin();
-    await created.connect();
-    admin = created;
-    return created;
-  }
-
-  async function readLimits(client: Admin, present: readonly string[]): Promise<void> {
+  async function readLimits(client: TopicAdmin, present: readonly string[]): Promise<void> {
     if (present.length === 0) return;
     try {
-      const { resources } = await client.describeConfigs({
-        includeSynonyms: false,
-        resources: present.map((name) => ({
-          type: ConfigResourceTypes.TOPIC,
-          name,
-          configNames: ['max.message.bytes'],
-        })),
-      });
-      for (const resource of resources) {
-        const entry = resource.configEntries.find((e) => e.configName === 'max.message.bytes');
-        const value = Number(entry?.configValue);
-        if (Number.isInteger(value) && value > 0) limits.set(resource.resourceName, value);
-      }
+      for (const [topic, bytes] of await client.maxMessageBytes(present)) limits.set(topic, bytes);
       configsRefused = false;
     } catch (error) {
       // E.g. no DescribeConfigs permission: records are still sent, and the broker's refusal
@@ -98,15 +140,13 @@ export function createTopicMonitor(options: {
   }
 
   async function check(report = true): Promise<TopicCheck> {
-    let client: Admin;
+    const client = (admin ??= options.createAdmin());
     let existing: Set<string>;
     try {
-      client = await connectedAdmin();
       existing = new Set(await client.listTopics());
     } catch (error) {
-      const stale = admin;
       admin = undefined;
-      await stale?.disconnect().catch(() => undefined);
+      await client.close().catch(() => undefined);
       throw error;
     }
     const missing = topics.filter((topic) => !existing.has(topic));
@@ -154,7 +194,7 @@ export function createTopicMonitor(options: {
       stopped = true;
       clearTimeout(timer);
       await running;
-      await admin?.disconnect().catch(() => undefined);
+      await admin?.close().catch(() => undefined);
       admin = undefined;
     },
     maxMessageBytes: (topic) => limits.get(topic),

@@ -15,14 +15,14 @@ import { packRecords } from './worker-protocol';
 type Outgoing = { op: 'send'; batch: PackedBatch } | { op: 'connect' } | { op: 'close' };
 
 /**
- * The Kafka publisher with its client on the I/O thread (io-thread.ts). Batching, deadlines and
- * metrics stay on the main thread (the same `createBatchingPublisher` as the in-thread
- * publisher); each batch is posted to the thread, which produces it with its own idempotent
- * producer and answers. Encoding and network work thus leave the event loop that answers
- * Tencent: measured in issue 16, this placement answered 26–39 % more callbacks per second than
- * producing on the main thread (docs/decisions.md). If the thread stops on its own, the batches
- * it held fail (their callers spool them), so do all later ones, and the server exits
- * (src/main.ts).
+ * The Kafka publisher with the configured client (`kafka.client`) on the I/O thread
+ * (io-thread.ts). Batching, deadlines and metrics stay on the main thread (the same
+ * `createBatchingPublisher` as the in-thread publisher); each batch is posted to the thread,
+ * which produces it with its own idempotent producer and answers. Encoding and network work thus
+ * leave the event loop that answers Tencent: measured in issue 16, this placement answered
+ * 26–39 % more callbacks per second than producing on the main thread (docs/decisions.md). If the
+ * thread stops on its own, the batches it held fail (their callers spool them), so do all later
+ * ones, and the server exits (src/main.ts).
  */
 export function createWorkerPublisher(options: {
   settings: BridgeConfig['kafka'];

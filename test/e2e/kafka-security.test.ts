@@ -5,6 +5,7 @@ import { Kafka } from 'kafkajs';
 import pino from 'pino';
 import { loadConfig } from '../../src/config/load';
 import { kafkaClientConfig } from '../../src/kafka/kafkajs-publisher';
+import { platformaticTopicAdmin } from '../../src/kafka/platformatic-admin';
 import { CONFIG_DIR } from '../helpers/bridge';
 import { readMetrics, startBridgeProcess } from '../helpers/bridge-process';
 import type { LocalBroker } from '../helpers/kafka-broker';
@@ -76,9 +77,14 @@ const CASES: { name: string; env: () => Record<string, string> }[] = [
   })),
 ];
 
+/** Each case with each Kafka client (`kafka.client`). */
+const CLIENT_CASES = CASES.flatMap((c) =>
+  (['kafkajs', 'platformatic'] as const).map((client) => ({ ...c, client })),
+);
+
 describe('the built bridge publishes to a broker that requires TLS and SASL', () => {
-  it.each(CASES)('$name', async ({ name, env }) => {
-    const topic = `secure-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}-${Date.now()}`;
+  it.each(CLIENT_CASES)('$name, with $client', async ({ name, env, client }) => {
+    const topic = `secure-${client}-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}-${Date.now()}`;
     await createTopic(plain, topic, 1);
     await createTopic(plain, `${topic}.quarantine`, 1);
     const bridge = await startBridgeProcess({
@@ -90,6 +96,7 @@ describe('the built bridge publishes to a broker that requires TLS and SASL', ()
       // time, and check below that it went straight to Kafka
       KAFKA_PUBLISH_TIMEOUT_MS: '1500',
       LOG_LEVEL: 'info',
+      KAFKA_CLIENT: client,
       ...env(),
     });
     try {
@@ -124,8 +131,22 @@ describe('the built bridge publishes to a broker that requires TLS and SASL', ()
   async function connectWith(env: Record<string, string>): Promise<void> {
     const config = loadConfig({
       configDir: CONFIG_DIR,
-      env: { TENCENT_SDK_APP_ID: APP_ID, TENCENT_CALLBACK_TOKEN: TOKEN, ...env },
+      env: {
+        TENCENT_SDK_APP_ID: APP_ID,
+        TENCENT_CALLBACK_TOKEN: TOKEN,
+        KAFKA_RETRY_RETRIES: '2', // the fewest platformatic takes (kafkajs: 0 below)
+        ...env,
+      },
     });
+    if (env.KAFKA_CLIENT === 'platformatic') {
+      const admin = platformaticTopicAdmin(config.kafka, pino({ level: 'silent' }));
+      try {
+        await admin.listTopics();
+      } finally {
+        await admin.close().catch(() => undefined);
+      }
+      return;
+    }
     const admin = new Kafka({
       ...kafkaClientConfig(config.kafka, pino({ level: 'silent' })),
       retry: { retries: 0 },
@@ -137,6 +158,48 @@ describe('the built bridge publishes to a broker that requires TLS and SASL', ()
       await admin.disconnect();
     }
   }
+
+  /** `code: message` of an error and every error inside it (cause, aggregated errors). */
+  function errorChain(error: unknown, depth = 0): string[] {
+    if (error === null || typeof error !== 'object' || depth > 8) return [];
+    const { code, message, cause, errors } = error as {
+      code?: unknown;
+      message?: unknown;
+      cause?: unknown;
+      errors?: unknown;
+    };
+    return [
+      `${String(code)}: ${String(message)}`,
+      ...errorChain(cause, depth + 1),
+      ...(Array.isArray(errors) ? errors.flatMap((inner) => errorChain(inner, depth + 1)) : []),
+    ];
+  }
+
+  it('is refused by the broker with a wrong password, an untrusted certificate or no TLS (platformatic)', async () => {
+    const refusal = (env: Record<string, string>) =>
+      connectWith({ ...env, KAFKA_CLIENT: 'platformatic' }).then(
+        () => undefined,
+        (error: unknown) => errorChain(error).join('\n'),
+      );
+    const sasl = {
+      KAFKA_BROKERS: `127.0.0.1:${saslPort}`,
+      KAFKA_SSL_ENABLED: 'true',
+      KAFKA_SSL_CA_FILE: caFile,
+      KAFKA_SASL_USERNAME: 'bridge',
+    };
+    expect(
+      await refusal({ ...sasl, KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_PASSWORD: PASSWORD }),
+    ).toBeUndefined();
+    for (const mechanism of ['plain', 'scram-sha-256', 'scram-sha-512']) {
+      expect(
+        await refusal({ ...sasl, KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_PASSWORD: 'wrong' }),
+      ).toMatch(/PLT_KFK_AUTHENTICATION/);
+    }
+    expect(
+      await refusal({ KAFKA_BROKERS: `127.0.0.1:${sslPort}`, KAFKA_SSL_ENABLED: 'true' }),
+    ).toMatch(/certificate/i);
+    expect(await refusal({ KAFKA_BROKERS: `127.0.0.1:${sslPort}` })).toEqual(expect.any(String));
+  });
 
   it('is refused by the broker with a wrong password, an untrusted certificate or no TLS', async () => {
     const sasl = {

@@ -17,6 +17,7 @@ import { readMetrics, startBridgeProcess } from '../helpers/bridge-process';
 import type { FaultBroker } from '../helpers/fault';
 import {
   compareById,
+  KAFKA_CLIENTS,
   faultBridgeEnv,
   logResult,
   metric,
@@ -172,9 +173,9 @@ function expectNothingLost(missing: readonly string[], ...bridges: BridgeProcess
   );
 }
 
-describe(SUITE, () => {
+describe.each(KAFKA_CLIENTS)(`${SUITE} (%s)`, (client) => {
   it('broker SIGKILLed for 22 s mid-stream, then restarted: every OK is in Kafka, every answer < 2 s', async () => {
-    const { topic, bridge } = await bridgeOnNewTopic('kill');
+    const { topic, bridge } = await bridgeOnNewTopic('kill', { KAFKA_CLIENT: client });
     const run = steadyLoad(bridge, topic, 50, 42);
     await sleep(5000);
     await broker.kill();
@@ -210,7 +211,7 @@ describe(SUITE, () => {
   }, 150_000);
 
   it('broker frozen (SIGSTOP) for 8 s, then SIGCONT: answers stay < 2 s (spooled), all delivered after', async () => {
-    const { topic, bridge } = await bridgeOnNewTopic('freeze');
+    const { topic, bridge } = await bridgeOnNewTopic('freeze', { KAFKA_CLIENT: client });
     const run = steadyLoad(bridge, topic, 50, 25);
     await sleep(5000);
     await broker.pause();
@@ -238,7 +239,11 @@ describe(SUITE, () => {
   }, 120_000);
 
   it('bridge SIGKILLed while Kafka is down and the spool holds events; restarted on the same spool, then Kafka: all delivered', async () => {
-    const { topic, env, bridge: first } = await bridgeOnNewTopic('bridge-kill');
+    const {
+      topic,
+      env,
+      bridge: first,
+    } = await bridgeOnNewTopic('bridge-kill', { KAFKA_CLIENT: client });
     const run = steadyLoad(first, topic, 50, 32, { requestTimeoutMs: 3000 });
     await sleep(4000);
     await broker.kill();
@@ -284,7 +289,10 @@ describe(SUITE, () => {
   }, 150_000);
 
   it('spool full with Kafka down: 503 with the FAIL body and the overloaded metric; recovers once Kafka returns', async () => {
-    const { topic, bridge } = await bridgeOnNewTopic('full', { SPOOL_MAX_EVENTS: '150' });
+    const { topic, bridge } = await bridgeOnNewTopic('full', {
+      KAFKA_CLIENT: client,
+      SPOOL_MAX_EVENTS: '150',
+    });
     const run = steadyLoad(bridge, topic, 50, 30);
     await sleep(3000);
     await broker.kill();
@@ -331,7 +339,10 @@ describe(SUITE, () => {
   it('ordering: events of one key accepted while the spool drains reach Kafka in acceptance order', async () => {
     // 5 events per drain batch (default 500): the drain takes many produce round trips, so
     // callbacks keep being accepted (behind the spool) while it runs.
-    const { topic, bridge } = await bridgeOnNewTopic('order', { SPOOL_DRAIN_BATCH_SIZE: '5' });
+    const { topic, bridge } = await bridgeOnNewTopic('order', {
+      KAFKA_CLIENT: client,
+      SPOOL_DRAIN_BATCH_SIZE: '5',
+    });
     const keys = 4;
     const run = steadyLoad(bridge, topic, 80, 28, { mode: 'sequential', keys });
     await sleep(3000);
@@ -405,7 +416,7 @@ describe(SUITE, () => {
   }, 150_000);
 
   it('duplicate delivery of the same callback (same body, repeated) gives one Kafka record, with Kafka up and down', async () => {
-    const { topic, bridge } = await bridgeOnNewTopic('dup');
+    const { topic, bridge } = await bridgeOnNewTopic('dup', { KAFKA_CLIENT: client });
 
     // 20 distinct callbacks, each delivered 10 times (every 0.5 s), open loop.
     const burst = { rate: 40, count: 200, durationMs: 10_000, distinct: 20 };

@@ -15,6 +15,7 @@ import { readMetrics, startBridgeProcess } from '../helpers/bridge-process';
 import type { FaultBroker } from '../helpers/fault';
 import {
   compareById,
+  KAFKA_CLIENTS,
   faultBridgeEnv,
   logResult,
   metric,
@@ -122,148 +123,157 @@ async function waitForIds(
   );
 }
 
-describe('records Kafka refuses for good, and missing topics', () => {
-  it('an oversized callback goes to quarantine with its Kafka error; the 20 behind it reach Kafka within 10 s', async () => {
-    const { topic, quarantine } = await topics('oversized', 4000);
-    const bridge = await startBridge(env(topic, quarantine));
-    await waitKafkaConnected(bridge);
-    const big = await send(bridge, 'room-big', { CustomInfo: 'x'.repeat(10_000) });
-    expect(big.status).toBe(200);
-    const sentAt = Date.now();
-    const normal = [];
-    for (let i = 0; i < 20; i++) normal.push(await send(bridge, `room-${i}`));
-    expect(normal.every((r) => r.status === 200)).toBe(true);
-    await waitForIds(
-      topic,
-      normal.map((r) => r.eventId),
-      10_000 - (Date.now() - sentAt),
-      bridge,
-    );
-
-    const [quarantined] = await readTopic(broker.brokers, quarantine, 10_000);
-    expect(quarantined?.headers).toMatchObject({
-      ce_id: big.eventId,
-      ce_quarantinereason: 'kafka_refused',
-      ce_kafkaerror: 'MESSAGE_TOO_LARGE',
-      ce_originaltopic: topic,
-    });
-    const metrics = await readMetrics(bridge);
-    expect(metrics.get('live_bridge_events_dead_lettered_total{reason="message_too_large"}')).toBe(
-      1,
-    );
-    expect(metrics.get('live_bridge_kafka_connected')).toBe(1);
-    expect((await fetch(`${bridge.admin}/readyz`)).status).toBe(200);
-    // Logged once, with its event id.
-    const lines = bridge
-      .output()
-      .split('\n')
-      .filter((l) => l.includes('refused an event for good'));
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain(big.eventId!);
-  }, 90_000);
-
-  it('a restart on a spool whose head Kafka refuses for good: new callbacks delivered within 10 s', async () => {
-    const { topic, quarantine } = await topics('head', 4000);
-    const spoolDir = mkdtempSync(join(tmpdir(), 'refused-head-'));
-    cleanups.push(() => rmSync(spoolDir, { recursive: true, force: true }));
-    // An earlier run left an oversized record at the head of the spool.
-    const spool = createSqliteSpool({
-      path: join(spoolDir, 'spool.sqlite'),
-      maxEvents: 1000,
-      maxBytes: 1 << 30,
-      maxAgeSeconds: 3600,
-    });
-    spool.append([
-      {
+describe.each(KAFKA_CLIENTS)(
+  'records Kafka refuses for good, and missing topics (%s)',
+  (client) => {
+    it('an oversized callback goes to quarantine with its Kafka error; the 20 behind it reach Kafka within 10 s', async () => {
+      const { topic, quarantine } = await topics('oversized', 4000);
+      const bridge = await startBridge(env(topic, quarantine, { KAFKA_CLIENT: client }));
+      await waitKafkaConnected(bridge);
+      const big = await send(bridge, 'room-big', { CustomInfo: 'x'.repeat(10_000) });
+      expect(big.status).toBe(200);
+      const sentAt = Date.now();
+      const normal = [];
+      for (let i = 0; i < 20; i++) normal.push(await send(bridge, `room-${i}`));
+      expect(normal.every((r) => r.status === 200)).toBe(true);
+      await waitForIds(
         topic,
-        key: '1400000001:old',
-        value: Buffer.alloc(10_000, 120),
-        headers: { ce_id: 'old-oversized', ce_type: 'com.tencentcloud.live.room.created.v1' },
-        eventId: 'old-oversized',
-        acceptedAt: Date.now() - 60_000,
-      },
-    ]);
-    spool.close();
-    const bridge = await startBridge(env(topic, quarantine, { SPOOL_DIR: spoolDir }));
-    const sentAt = Date.now();
-    const normal = [];
-    for (let i = 0; i < 20; i++) normal.push(await send(bridge, `room-${i}`));
-    expect(normal.every((r) => r.status === 200)).toBe(true);
-    await waitForIds(
-      topic,
-      normal.map((r) => r.eventId),
-      10_000 - (Date.now() - sentAt),
-      bridge,
-    );
-    const quarantined = await readTopic(broker.brokers, quarantine, 10_000);
-    expect(quarantined.map((m) => m.headers.ce_id)).toEqual(['old-oversized']);
-  }, 90_000);
+        normal.map((r) => r.eventId),
+        10_000 - (Date.now() - sentAt),
+        bridge,
+      );
 
-  it('a configured topic that does not exist at start: exit 1 with one line naming it and both fixes', async () => {
-    const topic = name('missing');
-    const quarantine = `${topic}.quarantine`;
-    await createTopic(broker.brokers, quarantine, 1);
-    const bridge = await startBridgeProcess(env(topic, quarantine), { waitReady: false });
-    cleanups.push(() => rmSync(bridge.spoolDir, { recursive: true, force: true }));
-    const code = await Promise.race([bridge.exited, sleep(30_000).then(() => 'still running')]);
-    if (code === 'still running') bridge.signal('SIGKILL');
-    expect(code).toBe(1);
-    const fatal = bridge
-      .output()
-      .split('\n')
-      .filter((line) => line.includes(`"topic":"${topic}"`));
-    expect(fatal).toHaveLength(1);
-    expect(fatal[0]).toContain('does not exist');
-    expect(fatal[0]).toContain('--create --topic');
-    expect(fatal[0]).toContain('KAFKA_CREATE_TOPICS_ENABLED=true');
-  }, 60_000);
+      const [quarantined] = await readTopic(broker.brokers, quarantine, 10_000);
+      expect(quarantined?.headers).toMatchObject({
+        ce_id: big.eventId,
+        ce_quarantinereason: 'kafka_refused',
+        ce_kafkaerror: 'MESSAGE_TOO_LARGE',
+        ce_originaltopic: topic,
+      });
+      const metrics = await readMetrics(bridge);
+      expect(
+        metrics.get('live_bridge_events_dead_lettered_total{reason="message_too_large"}'),
+      ).toBe(1);
+      expect(metrics.get('live_bridge_kafka_connected')).toBe(1);
+      expect((await fetch(`${bridge.admin}/readyz`)).status).toBe(200);
+      // Logged once, with its event id.
+      const lines = bridge
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('refused an event for good'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(big.eventId!);
+    }, 90_000);
 
-  it('a topic deleted while running: availability 0, callbacks spooled, delivered once it is re-created', async () => {
-    const { topic, quarantine } = await topics('deleted');
-    const bridge = await startBridge(env(topic, quarantine, { KAFKA_METADATA_MAX_AGE_MS: '1000' }));
-    await waitKafkaConnected(bridge);
-    const available = `live_bridge_kafka_topic_available{topic="${topic}"}`;
-    await waitFor(
-      async () => (await metric(bridge, available)) === 1,
-      10_000,
-      () => 'topic never available',
-    );
-    const admin = createKafkaClient(broker.brokers, 'delete-topic').admin();
-    await admin.connect();
-    cleanups.push(() => admin.disconnect());
-    await admin.deleteTopics({ topics: [topic], timeout: 15_000 });
-    await waitFor(
-      async () => (await metric(bridge, available)) === 0,
-      15_000,
-      () => `availability still 1:\n${tail(bridge.output())}`,
-    );
+    it('a restart on a spool whose head Kafka refuses for good: new callbacks delivered within 10 s', async () => {
+      const { topic, quarantine } = await topics('head', 4000);
+      const spoolDir = mkdtempSync(join(tmpdir(), 'refused-head-'));
+      cleanups.push(() => rmSync(spoolDir, { recursive: true, force: true }));
+      // An earlier run left an oversized record at the head of the spool.
+      const spool = createSqliteSpool({
+        path: join(spoolDir, 'spool.sqlite'),
+        maxEvents: 1000,
+        maxBytes: 1 << 30,
+        maxAgeSeconds: 3600,
+      });
+      spool.append([
+        {
+          topic,
+          key: '1400000001:old',
+          value: Buffer.alloc(10_000, 120),
+          headers: { ce_id: 'old-oversized', ce_type: 'com.tencentcloud.live.room.created.v1' },
+          eventId: 'old-oversized',
+          acceptedAt: Date.now() - 60_000,
+        },
+      ]);
+      spool.close();
+      const bridge = await startBridge(
+        env(topic, quarantine, { KAFKA_CLIENT: client, SPOOL_DIR: spoolDir }),
+      );
+      const sentAt = Date.now();
+      const normal = [];
+      for (let i = 0; i < 20; i++) normal.push(await send(bridge, `room-${i}`));
+      expect(normal.every((r) => r.status === 200)).toBe(true);
+      await waitForIds(
+        topic,
+        normal.map((r) => r.eventId),
+        10_000 - (Date.now() - sentAt),
+        bridge,
+      );
+      const quarantined = await readTopic(broker.brokers, quarantine, 10_000);
+      expect(quarantined.map((m) => m.headers.ce_id)).toEqual(['old-oversized']);
+    }, 90_000);
 
-    const whileMissing = [];
-    for (let i = 0; i < 10; i++) whileMissing.push(await send(bridge, `room-${i}`));
-    expect(whileMissing.every((r) => r.status === 200)).toBe(true);
-    expect(await metric(bridge, 'live_bridge_events_spooled_total')).toBeGreaterThan(0);
-    expect(await metric(bridge, 'live_bridge_kafka_connected')).toBe(1);
-    // One error line naming the topic, not one per request or per metadata check.
-    const missingLines = bridge
-      .output()
-      .split('\n')
-      .filter((l) => l.includes('does not exist'));
-    expect(missingLines).toHaveLength(1);
+    it('a configured topic that does not exist at start: exit 1 with one line naming it and both fixes', async () => {
+      const topic = name('missing');
+      const quarantine = `${topic}.quarantine`;
+      await createTopic(broker.brokers, quarantine, 1);
+      const bridge = await startBridgeProcess(env(topic, quarantine, { KAFKA_CLIENT: client }), {
+        waitReady: false,
+      });
+      cleanups.push(() => rmSync(bridge.spoolDir, { recursive: true, force: true }));
+      const code = await Promise.race([bridge.exited, sleep(30_000).then(() => 'still running')]);
+      if (code === 'still running') bridge.signal('SIGKILL');
+      expect(code).toBe(1);
+      const fatal = bridge
+        .output()
+        .split('\n')
+        .filter((line) => line.includes(`"topic":"${topic}"`));
+      expect(fatal).toHaveLength(1);
+      expect(fatal[0]).toContain('does not exist');
+      expect(fatal[0]).toContain('--create --topic');
+      expect(fatal[0]).toContain('KAFKA_CREATE_TOPICS_ENABLED=true');
+    }, 60_000);
 
-    await createTopic(broker.brokers, topic, 3);
-    await waitSpoolDrained(bridge, 1, 60_000);
-    await waitForIds(
-      topic,
-      whileMissing.map((r) => r.eventId),
-      30_000,
-    );
-    await waitFor(
-      async () => (await metric(bridge, available)) === 1,
-      10_000,
-      () => 'topic never back',
-    );
-  }, 150_000);
-});
+    it('a topic deleted while running: availability 0, callbacks spooled, delivered once it is re-created', async () => {
+      const { topic, quarantine } = await topics('deleted');
+      const bridge = await startBridge(
+        env(topic, quarantine, { KAFKA_CLIENT: client, KAFKA_METADATA_MAX_AGE_MS: '1000' }),
+      );
+      await waitKafkaConnected(bridge);
+      const available = `live_bridge_kafka_topic_available{topic="${topic}"}`;
+      await waitFor(
+        async () => (await metric(bridge, available)) === 1,
+        10_000,
+        () => 'topic never available',
+      );
+      const admin = createKafkaClient(broker.brokers, 'delete-topic').admin();
+      await admin.connect();
+      cleanups.push(() => admin.disconnect());
+      await admin.deleteTopics({ topics: [topic], timeout: 15_000 });
+      await waitFor(
+        async () => (await metric(bridge, available)) === 0,
+        15_000,
+        () => `availability still 1:\n${tail(bridge.output())}`,
+      );
+
+      const whileMissing = [];
+      for (let i = 0; i < 10; i++) whileMissing.push(await send(bridge, `room-${i}`));
+      expect(whileMissing.every((r) => r.status === 200)).toBe(true);
+      expect(await metric(bridge, 'live_bridge_events_spooled_total')).toBeGreaterThan(0);
+      expect(await metric(bridge, 'live_bridge_kafka_connected')).toBe(1);
+      // One error line naming the topic, not one per request or per metadata check.
+      const missingLines = bridge
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('does not exist'));
+      expect(missingLines).toHaveLength(1);
+
+      await createTopic(broker.brokers, topic, 3);
+      await waitSpoolDrained(bridge, 1, 60_000);
+      await waitForIds(
+        topic,
+        whileMissing.map((r) => r.eventId),
+        30_000,
+      );
+      await waitFor(
+        async () => (await metric(bridge, available)) === 1,
+        10_000,
+        () => 'topic never back',
+      );
+    }, 150_000);
+  },
+);
 
 /** A process that keeps one core busy (a tight loop) until killed. */
 function busyLoop(): ChildProcess {
@@ -284,51 +294,57 @@ function fsyncWriter(dir: string): ChildProcess {
   return child;
 }
 
-describe('answers bounded when the broker dies on a busy machine', () => {
-  async function killUnderLoad(prefix: string, neighbour: (spoolDir: string) => ChildProcess) {
-    const { topic, quarantine } = await topics(prefix);
-    const bridge = await startBridge(env(topic, quarantine));
-    await waitKafkaConnected(bridge);
-    neighbour(bridge.spoolDir);
-    const run = startLoad({
-      url: bridge.webhook,
-      rate: 200,
-      count: 200 * 30,
-      durationMs: 30_000,
-      roomPrefix: `${topic}-room`,
-    });
-    cleanups.push(async () => {
-      run.stop();
-      await run.done.catch(() => undefined);
-    });
-    await sleep(4000);
-    await broker.kill();
-    await sleep(20_000);
-    await broker.start();
-    const summary = await run.done;
-    await waitSpoolDrained(bridge, 1, 90_000);
-    const c = compareById(summary, await readTopic(broker.brokers, topic));
-    logResult(prefix, c, { maxAnswerMs: summary.maxLatencyMs, p99AnswerMs: summary.p99LatencyMs });
-    if (c.missing.length > 0)
-      throw new Error(`${c.missing.length} OK'd events missing\n${tail(bridge.output())}`);
-    return summary;
-  }
+describe.each(KAFKA_CLIENTS)(
+  'answers bounded when the broker dies on a busy machine (%s)',
+  (client) => {
+    async function killUnderLoad(prefix: string, neighbour: (spoolDir: string) => ChildProcess) {
+      const { topic, quarantine } = await topics(prefix);
+      const bridge = await startBridge(env(topic, quarantine, { KAFKA_CLIENT: client }));
+      await waitKafkaConnected(bridge);
+      neighbour(bridge.spoolDir);
+      const run = startLoad({
+        url: bridge.webhook,
+        rate: 200,
+        count: 200 * 30,
+        durationMs: 30_000,
+        roomPrefix: `${topic}-room`,
+      });
+      cleanups.push(async () => {
+        run.stop();
+        await run.done.catch(() => undefined);
+      });
+      await sleep(4000);
+      await broker.kill();
+      await sleep(20_000);
+      await broker.start();
+      const summary = await run.done;
+      await waitSpoolDrained(bridge, 1, 90_000);
+      const c = compareById(summary, await readTopic(broker.brokers, topic));
+      logResult(prefix, c, {
+        maxAnswerMs: summary.maxLatencyMs,
+        p99AnswerMs: summary.p99LatencyMs,
+      });
+      if (c.missing.length > 0)
+        throw new Error(`${c.missing.length} OK'd events missing\n${tail(bridge.output())}`);
+      return summary;
+    }
 
-  // Issue #15 asks for a max answer of 1.2 s here and under 2 s with a busy disk. The bridge
-  // promises more, by design: a killed broker closes its connections, so no answer waits for the
-  // 1 s publish deadline (kafka.publishTimeoutMs). That is what is asserted. (The bridge before
-  // issue #15 answered these in 1041 ms and 1023 ms at most on the same machine: it waited.)
-  const PUBLISH_TIMEOUT_MS = 1000;
+    // Issue #15 asks for a max answer of 1.2 s here and under 2 s with a busy disk. The bridge
+    // promises more, by design: a killed broker closes its connections, so no answer waits for the
+    // 1 s publish deadline (kafka.publishTimeoutMs). That is what is asserted. (The bridge before
+    // issue #15 answered these in 1041 ms and 1023 ms at most on the same machine: it waited.)
+    const PUBLISH_TIMEOUT_MS = 1000;
 
-  it('broker SIGKILLed 20 s under 200 callbacks/s while a busy loop holds one core: no answer waits for the publish deadline, nothing lost', async () => {
-    const summary = await killUnderLoad('busy-cpu', () => busyLoop());
-    expect(summary.failedByStatus).toEqual({});
-    expect(summary.maxLatencyMs).toBeLessThan(PUBLISH_TIMEOUT_MS);
-  }, 180_000);
+    it('broker SIGKILLed 20 s under 200 callbacks/s while a busy loop holds one core: no answer waits for the publish deadline, nothing lost', async () => {
+      const summary = await killUnderLoad('busy-cpu', () => busyLoop());
+      expect(summary.failedByStatus).toEqual({});
+      expect(summary.maxLatencyMs).toBeLessThan(PUBLISH_TIMEOUT_MS);
+    }, 180_000);
 
-  it("broker SIGKILLed 20 s under 200 callbacks/s while a writer keeps the spool's disk busy with fsyncs: no answer waits for the publish deadline, nothing lost", async () => {
-    const summary = await killUnderLoad('busy-disk', (dir) => fsyncWriter(dir));
-    expect(summary.failedByStatus).toEqual({});
-    expect(summary.maxLatencyMs).toBeLessThan(PUBLISH_TIMEOUT_MS);
-  }, 180_000);
-});
+    it("broker SIGKILLed 20 s under 200 callbacks/s while a writer keeps the spool's disk busy with fsyncs: no answer waits for the publish deadline, nothing lost", async () => {
+      const summary = await killUnderLoad('busy-disk', (dir) => fsyncWriter(dir));
+      expect(summary.failedByStatus).toEqual({});
+      expect(summary.maxLatencyMs).toBeLessThan(PUBLISH_TIMEOUT_MS);
+    }, 180_000);
+  },
+);

@@ -12,7 +12,14 @@ import { join } from 'node:path';
 import type { BridgeProcess } from '../helpers/bridge-process';
 import { startBridgeProcess } from '../helpers/bridge-process';
 import type { FaultBroker } from '../helpers/fault';
-import { faultBridgeEnv, readTopic, startFaultBroker, tail, waitFor } from '../helpers/fault';
+import {
+  KAFKA_CLIENTS,
+  faultBridgeEnv,
+  readTopic,
+  startFaultBroker,
+  tail,
+  waitFor,
+} from '../helpers/fault';
 import { REPO_ROOT, createTopic } from '../helpers/kafka-broker';
 import { callbackUrl, createRoomBody } from '../helpers/tencent';
 
@@ -63,48 +70,53 @@ async function startBridge(env: Record<string, string>): Promise<BridgeProcess> 
 }
 
 describe('the drain entry point of the chart drain Job', () => {
-  it('delivers what a bridge left spooled at SIGTERM with Kafka down: every OK id in Kafka exactly once', async () => {
-    const topic = `drain-${randomUUID().slice(0, 8)}`;
-    await createTopic(broker.brokers, topic, 3);
-    await createTopic(broker.brokers, `${topic}.quarantine`, 1);
-    const spoolDir = mkdtempSync(join(tmpdir(), 'drain-job-'));
-    cleanups.push(() => rmSync(spoolDir, { recursive: true, force: true }));
-    const env = faultBridgeEnv(broker.brokers, topic, {
-      SPOOL_DIR: spoolDir,
-      SHUTDOWN_GRACE_MS: '2000',
-    });
-
-    await broker.kill();
-    const bridge = await startBridge(env);
-    const okd: string[] = [];
-    for (let i = 0; i < 50; i++) {
-      const response = await fetch(`${bridge.webhook}${callbackUrl()}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(createRoomBody(`room-${i}`)),
+  it.each(KAFKA_CLIENTS)(
+    'delivers what a bridge left spooled at SIGTERM with Kafka down: every OK id in Kafka exactly once (%s)',
+    async (client) => {
+      const topic = `drain-${randomUUID().slice(0, 8)}`;
+      await createTopic(broker.brokers, topic, 3);
+      await createTopic(broker.brokers, `${topic}.quarantine`, 1);
+      const spoolDir = mkdtempSync(join(tmpdir(), 'drain-job-'));
+      cleanups.push(() => rmSync(spoolDir, { recursive: true, force: true }));
+      const env = faultBridgeEnv(broker.brokers, topic, {
+        KAFKA_CLIENT: client,
+        SPOOL_DIR: spoolDir,
+        SHUTDOWN_GRACE_MS: '2000',
       });
-      await response.arrayBuffer();
-      if (response.status === 200) okd.push(response.headers.get('x-event-id')!);
-    }
-    expect(okd).toHaveLength(50);
 
-    bridge.signal('SIGTERM');
-    expect(await bridge.exited).toBe(0);
-    const leftLine = bridge
-      .output()
-      .split('\n')
-      .find((line) => line.includes('spool not empty at shutdown'));
-    expect(leftLine).toBeDefined();
-    expect(JSON.parse(leftLine!)).toMatchObject({ depth: 50 });
+      await broker.kill();
+      const bridge = await startBridge(env);
+      const okd: string[] = [];
+      for (let i = 0; i < 50; i++) {
+        const response = await fetch(`${bridge.webhook}${callbackUrl()}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(createRoomBody(`room-${i}`)),
+        });
+        await response.arrayBuffer();
+        if (response.status === 200) okd.push(response.headers.get('x-event-id')!);
+      }
+      expect(okd).toHaveLength(50);
 
-    await broker.start();
-    const drain = await drainCommand(env);
-    expect({ code: drain.code, output: tail(drain.output) }).toMatchObject({ code: 0 });
-    expect(drain.output).toContain('spool drained');
+      bridge.signal('SIGTERM');
+      expect(await bridge.exited).toBe(0);
+      const leftLine = bridge
+        .output()
+        .split('\n')
+        .find((line) => line.includes('spool not empty at shutdown'));
+      expect(leftLine).toBeDefined();
+      expect(JSON.parse(leftLine!)).toMatchObject({ depth: 50 });
 
-    const ids = (await readTopic(broker.brokers, topic)).map((m) => m.headers.ce_id);
-    expect(ids.sort()).toEqual([...okd].sort());
-  }, 180_000);
+      await broker.start();
+      const drain = await drainCommand(env);
+      expect({ code: drain.code, output: tail(drain.output) }).toMatchObject({ code: 0 });
+      expect(drain.output).toContain('spool drained');
+
+      const ids = (await readTopic(broker.brokers, topic)).map((m) => m.headers.ce_id);
+      expect(ids.sort()).toEqual([...okd].sort());
+    },
+    180_000,
+  );
 
   it('refuses, with exit 3, a spool a running bridge holds', async () => {
     const topic = `drain-held-${randomUUID().slice(0, 8)}`;

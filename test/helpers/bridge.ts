@@ -7,7 +7,7 @@ import type { Bridge } from '../../src/app';
 import { createBridge } from '../../src/app';
 import { loadConfig, resolveApps } from '../../src/config/load';
 import type { BridgeConfig } from '../../src/config/types';
-import { createKafkajsPublisher } from '../../src/kafka/kafkajs-publisher';
+import { createKafkaPublisher } from '../../src/kafka/kafka-publisher';
 import { createLogger } from '../../src/logger';
 import type { EventPublisher } from '../../src/kafka/publisher';
 import { createMetrics } from '../../src/metrics';
@@ -62,7 +62,7 @@ export function testSetup(env: Record<string, string>, logTo?: DestinationStream
 }
 
 /**
- * A bridge built like main.ts builds it, with a real kafkajs publisher, not listening. With
+ * A bridge built like main.ts builds it, with a real publisher of the configured client, not listening. With
  * `spoolPath` it gets a real SQLite spool there; without, a failed publish answers 503.
  */
 export async function buildTestBridge(
@@ -73,7 +73,7 @@ export async function buildTestBridge(
     { KAFKA_BROKERS: brokers(), ...env },
     options.logTo,
   );
-  const publisher = createKafkajsPublisher({ settings: config.kafka, logger, metrics });
+  const publisher = createKafkaPublisher({ settings: config.kafka, logger, metrics });
   const spool =
     options.spoolPath === undefined
       ? undefined

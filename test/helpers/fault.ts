@@ -96,6 +96,13 @@ export async function startFaultBroker(): Promise<FaultBroker> {
 }
 
 /**
+ * The Kafka clients (`kafka.client`) the fault tests run the bridge with: each Kafka fault test
+ * runs once per client, through KAFKA_CLIENT.
+ */
+export const KAFKA_CLIENTS = ['kafkajs', 'platformatic'] as const;
+export type KafkaClient = (typeof KAFKA_CLIENTS)[number];
+
+/**
  * Bridge environment for the fault tests: production defaults (kafka.publishTimeoutMs 1000 ms
  * keeps answers under Tencent's 2 s) except where a shorter value makes recovery observable in a
  * test, measured on a 2-core machine:

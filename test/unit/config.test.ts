@@ -32,6 +32,7 @@ describe('loadConfig', () => {
     expect(config.kafka.topic).toBe('tencent-live-events');
     expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
     expect(config.kafka.produceEncoder).toBe('bridge');
+    expect(config.kafka.client).toBe('kafkajs');
     expect(config.tencent.apps).toEqual([{ sdkAppId: '1400000001', token: 'tok' }]);
     expect(Object.isFrozen(config.kafka.retry)).toBe(true);
   });
@@ -51,6 +52,7 @@ describe('loadConfig', () => {
         EVENTS_CONTENT_MODE: 'structured',
         LOG_LEVEL: 'warn',
         KAFKA_PRODUCE_ENCODER: 'kafkajs',
+        KAFKA_CLIENT: 'platformatic',
       },
     });
     expect(config.server.port).toBe(18080);
@@ -62,6 +64,7 @@ describe('loadConfig', () => {
     expect(config.events.contentMode).toBe('structured');
     expect(config.log.level).toBe('warn');
     expect(config.kafka.produceEncoder).toBe('kafkajs');
+    expect(config.kafka.client).toBe('platformatic');
     expect(config.tencent.apps[0]?.previousTokens).toEqual(['old1', 'old2']);
   });
 
@@ -119,6 +122,7 @@ describe('loadConfig', () => {
       KAFKA_RETRY_RETRIES: '0',
       KAFKA_WORKER_THREAD: 'maybe',
       KAFKA_PRODUCE_ENCODER: 'librdkafka',
+      KAFKA_CLIENT: 'confluent',
     });
     expect(problems).toEqual(
       expect.arrayContaining([
@@ -130,11 +134,27 @@ describe('loadConfig', () => {
         '"kafka.retry.retries" must be greater than or equal to 1',
         '"kafka.workerThread" must be a boolean',
         '"kafka.produceEncoder" must be one of [bridge, kafkajs]',
+        '"kafka.client" must be one of [kafkajs, platformatic]',
       ]),
     );
     expect(problems.some((problem) => problem.includes('kafka.brokers[0]'))).toBe(true);
     expect(problems.some((problem) => problem.includes('log.level'))).toBe(true);
     expect(problems.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it('refuses kafka.retry.retries 1 with the platformatic client (it would retry without end)', () => {
+    const retries = {
+      TENCENT_SDK_APP_ID: '1',
+      TENCENT_CALLBACK_TOKEN: 't',
+      KAFKA_RETRY_RETRIES: '1',
+    };
+    expect(problemsOf({ ...retries, KAFKA_CLIENT: 'platformatic' })).toEqual([
+      'kafka.retry.retries must be at least 2 with kafka.client=platformatic',
+    ]);
+    expect(problemsOf(retries)).toEqual([]);
+    expect(
+      problemsOf({ ...retries, KAFKA_CLIENT: 'platformatic', KAFKA_RETRY_RETRIES: '2' }),
+    ).toEqual([]);
   });
 
   it('fails closed: an app needs a token unless marked unsigned', () => {

@@ -1,3 +1,10 @@
+import {
+  MultipleErrors,
+  NetworkError,
+  ResponseError,
+  TimeoutError,
+  UserError,
+} from '@platformatic/kafka';
 import { PRODUCE_ERRORS, classifyKafkaError } from '../../src/kafka/kafka-errors';
 
 /** kafkajs' error shapes, built the way kafkajs builds them (name, type, cause/originalError). */
@@ -89,5 +96,67 @@ describe('the table of Kafka produce errors', () => {
     const a: { name: string; cause?: unknown } = { name: 'KafkaJSError' };
     a.cause = a;
     expect(classifyKafkaError(a).kind).toBe('retriable');
+  });
+});
+
+describe("@platformatic/kafka's error shapes (its own classes)", () => {
+  /** A Produce (API key 0, v9) response naming `code` for one partition, as the client builds it. */
+  const produceResponse = (code: number): ResponseError =>
+    new ResponseError(0, 9, { '/responses/0/partitionResponses/0': [code, null] }, {});
+
+  it('reads the Kafka error name (apiId) inside its response and retry wrappers', () => {
+    // 10 = MESSAGE_TOO_LARGE
+    expect(classifyKafkaError(produceResponse(10))).toEqual({
+      kind: 'permanent',
+      name: 'MESSAGE_TOO_LARGE',
+      answered: true,
+    });
+    // 19 = NOT_ENOUGH_REPLICAS, after retries
+    const retried = new MultipleErrors('produce failed 3 times.', [
+      produceResponse(19),
+      produceResponse(19),
+    ]);
+    expect(classifyKafkaError(retried)).toEqual({
+      kind: 'retriable',
+      name: 'NOT_ENOUGH_REPLICAS',
+      answered: true,
+    });
+    // 45 = OUT_OF_ORDER_SEQUENCE_NUMBER, 59 = UNKNOWN_PRODUCER_ID
+    expect(classifyKafkaError(produceResponse(45))).toMatchObject({
+      kind: 'producer',
+      name: 'OUT_OF_ORDER_SEQUENCE_NUMBER',
+    });
+    expect(classifyKafkaError(produceResponse(59)).kind).toBe('producer');
+  });
+
+  it('its "Unknown topic" (a metadata UNKNOWN_TOPIC_OR_PARTITION) is retriable and answered', () => {
+    const missing = new MultipleErrors('Producing messages failed.', [
+      new UserError('Unknown topic events.'),
+    ]);
+    expect(classifyKafkaError(missing)).toEqual({
+      kind: 'retriable',
+      name: 'UNKNOWN_TOPIC_OR_PARTITION',
+      answered: true,
+    });
+    expect(classifyKafkaError(new UserError('Client is closed.'))).toMatchObject({
+      name: undefined,
+    });
+  });
+
+  it('network errors and timeouts are retriable and mean the cluster did not answer', () => {
+    const refused = new MultipleErrors('Cannot connect to any broker.', [
+      new NetworkError('Connection to 127.0.0.1:1 failed.', {
+        cause: new Error('connect ECONNREFUSED'),
+      }),
+    ]);
+    expect(classifyKafkaError(refused)).toEqual({
+      kind: 'retriable',
+      name: undefined,
+      answered: false,
+    });
+    expect(classifyKafkaError(new TimeoutError('Request timed out.'))).toMatchObject({
+      kind: 'retriable',
+      answered: false,
+    });
   });
 });
