@@ -1,3 +1,6 @@
+// The Benthos binary of the benchmark's peer (bench/lib/peer.ts builds it): Benthos' own CLI with
+// only the components config.yaml uses. pure: mapping, switch, branch, sync_response; io:
+// http_server; kafka: kafka_franz; prometheus: the metrics exporter.
 package main
 
 import (
