@@ -8,7 +8,7 @@ import type { EventPublisher } from './publisher';
 
 /**
  * The sender of the client `kafka.client` names (kafkajs or @platformatic/kafka), with the same
- * contract (`KafkaSender`). Used on the calling thread and by the Kafka worker thread.
+ * contract (`KafkaSender`). Used on the calling thread and by the I/O thread (io-thread.ts).
  */
 export function createSender(options: {
   settings: BridgeConfig['kafka'];
@@ -23,7 +23,7 @@ export function createSender(options: {
 
 /**
  * The Kafka publisher on the calling thread, over the client `kafka.client` names: a batching
- * publisher over one sender. (`createWorkerPublisher` runs the same sender on a worker thread.)
+ * publisher over one sender. (`createWorkerPublisher` runs the same sender on the I/O thread.)
  */
 export function createKafkaPublisher(options: {
   settings: BridgeConfig['kafka'];

@@ -498,7 +498,7 @@ export function createBatchingPublisher(options: {
 
 /**
  * The Kafka publisher on the calling thread: a batching publisher over one `KafkaSender`.
- * (`createWorkerPublisher` runs the same sender on a worker thread.)
+ * (`createWorkerPublisher` runs the same sender on the I/O thread.)
  */
 export function createKafkajsPublisher(options: {
   settings: KafkaSettings;
