@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { BridgeConfig } from '../config/types';
 import type { Metrics } from '../metrics';
 import type { KafkaLog, KafkaSender, TopicLimits } from './kafkajs-publisher';
-import { connectionState, createBatchingPublisher, createKafkaSender } from './kafkajs-publisher';
+import { createKafkaSender, inThreadPublisher } from './kafkajs-publisher';
 import { createPlatformaticSender } from './platformatic-sender';
 import type { EventPublisher } from './publisher';
 
@@ -22,8 +22,8 @@ export function createSender(options: {
 }
 
 /**
- * The Kafka publisher on the calling thread, over the client `kafka.client` names: a batching
- * publisher over one sender. (`createWorkerPublisher` runs the same sender on the I/O thread.)
+ * The Kafka publisher on the calling thread, over the client `kafka.client` names.
+ * (`createWorkerPublisher` runs the same sender on the I/O thread.)
  */
 export function createKafkaPublisher(options: {
   settings: BridgeConfig['kafka'];
@@ -31,19 +31,7 @@ export function createKafkaPublisher(options: {
   metrics: Metrics;
   limits?: TopicLimits | undefined;
 }): EventPublisher {
-  const { settings, metrics } = options;
-  const connection = connectionState(metrics, options.logger);
-  const sender = createSender({
-    settings,
-    logger: options.logger,
-    onConnected: connection.set,
-    onConnectionLost: () => publisher.connectionLost(),
-  });
-  const publisher = createBatchingPublisher({
-    sender: { ...sender, isConnected: connection.get },
-    batch: settings.batch,
-    metrics,
-    limits: options.limits,
-  });
-  return publisher;
+  return inThreadPublisher(options, (callbacks) =>
+    createSender({ settings: options.settings, logger: options.logger, ...callbacks }),
+  );
 }

@@ -496,24 +496,29 @@ export function createBatchingPublisher(options: {
   };
 }
 
+/** What a sender hears from the publisher that owns it (see `inThreadPublisher`). */
+export interface SenderCallbacks {
+  onConnected: (connected: boolean) => void;
+  onConnectionLost: () => void;
+}
+
 /**
- * The Kafka publisher on the calling thread: a batching publisher over one `KafkaSender`.
- * (`createWorkerPublisher` runs the same sender on the I/O thread.)
+ * A batching publisher over one sender on the calling thread: `makeSender` builds the sender
+ * with callbacks that keep `live_bridge_kafka_connected` current and divert waiting publishes
+ * when a connection is lost. (`createWorkerPublisher` runs the sender on the I/O thread.)
  */
-export function createKafkajsPublisher(options: {
-  settings: KafkaSettings;
-  logger: Logger;
-  metrics: Metrics;
-  limits?: TopicLimits | undefined;
-  /** Injected for tests; defaults to a client built from `settings`. */
-  kafka?: Kafka;
-}): EventPublisher {
+export function inThreadPublisher(
+  options: {
+    settings: KafkaSettings;
+    logger: Logger;
+    metrics: Metrics;
+    limits?: TopicLimits | undefined;
+  },
+  makeSender: (callbacks: SenderCallbacks) => KafkaSender,
+): EventPublisher {
   const { settings, metrics } = options;
   const connection = connectionState(metrics, options.logger);
-  const sender = createKafkaSender({
-    settings,
-    logger: options.logger,
-    ...(options.kafka ? { kafka: options.kafka } : {}),
+  const sender = makeSender({
     onConnected: connection.set,
     onConnectionLost: () => publisher.connectionLost(),
   });
@@ -524,4 +529,23 @@ export function createKafkajsPublisher(options: {
     limits: options.limits,
   });
   return publisher;
+}
+
+/** The kafkajs publisher on the calling thread (tests and the bench inject a `kafka` client). */
+export function createKafkajsPublisher(options: {
+  settings: KafkaSettings;
+  logger: Logger;
+  metrics: Metrics;
+  limits?: TopicLimits | undefined;
+  /** Injected for tests; defaults to a client built from `settings`. */
+  kafka?: Kafka;
+}): EventPublisher {
+  return inThreadPublisher(options, (callbacks) =>
+    createKafkaSender({
+      settings: options.settings,
+      logger: options.logger,
+      ...(options.kafka ? { kafka: options.kafka } : {}),
+      ...callbacks,
+    }),
+  );
 }
