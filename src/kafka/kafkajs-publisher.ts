@@ -10,7 +10,7 @@ import type { KafkaRecord } from '../events/cloudevents';
 import type { Metrics } from '../metrics';
 import { perLabelValue } from '../metrics';
 import { createBatcher } from './batcher';
-import { classifyKafkaError } from './kafka-errors';
+import { createBisectingSend } from './bisecting-send';
 import { KAFKAJS_VERSION, kafkajsVersion, useOwnProduceEncoder } from './kafkajs-encoder';
 import { keyHashPartitioner } from './partitioner';
 import { saslCredentials, tlsOptions } from './security';
@@ -159,7 +159,6 @@ export function createKafkaSender(options: {
         "kafkajs' own encodes",
     );
   }
-  let sending = false;
   let disconnecting = false;
   /** Bumped when the producer is replaced: the old one's sockets closing is not a lost connection. */
   let generation = 0;
@@ -172,7 +171,9 @@ export function createKafkaSender(options: {
         observedSocketFactory(() => {
           const openedBy = generation;
           return () => {
-            if (openedBy === generation && sending && !disconnecting) options.onConnectionLost?.();
+            if (openedBy === generation && bisecting.sending() && !disconnecting) {
+              options.onConnectionLost?.();
+            }
           };
         }),
       ),
@@ -249,56 +250,19 @@ export function createKafkaSender(options: {
     });
   }
 
-  /**
-   * Produces `records`; on a permanent refusal, produces each half on its own (in order, so a
-   * key's records keep their order) until the refused records stand alone.
-   */
-  async function sendOrSplit(
-    records: readonly OutboundRecord[],
-    offset: number,
-    refusals: Refusal[],
-  ): Promise<void> {
-    let verdict;
-    try {
-      await produce(records);
-      options.onConnected(true);
-      return;
-    } catch (error) {
-      verdict = classifyKafkaError(error);
-      options.onConnected(verdict.answered);
-      if (verdict.kind === 'producer') resetProducer(verdict.name ?? 'producer state');
-      if (verdict.kind !== 'permanent') {
-        throw new PublishError('PUBLISH_FAILED', 'Kafka did not acknowledge the batch', {
-          cause: error,
-          kafkaError: verdict.name,
-        });
-      }
-    }
-    if (records.length === 1) {
-      refusals.push({ index: offset, kafkaError: verdict.name ?? 'UNKNOWN' });
-      return;
-    }
+  const bisecting = createBisectingSend({
+    produce,
+    onConnected: options.onConnected,
+    onProducerStateLost: (kafkaError) => resetProducer(kafkaError ?? 'producer state'),
     // kafkajs fails the whole request on one partition's error and rolls back the sequence
     // numbers of every partition in it, also of those the broker just stored. Sending any of
     // those again under this producer id would be refused (OUT_OF_ORDER_SEQUENCE_NUMBER) for
     // ever; under a new one they are stored again (duplicates with the same event ids).
-    resetProducer(`split a batch Kafka refused (${verdict.name ?? 'UNKNOWN'})`);
-    const half = Math.ceil(records.length / 2);
-    await sendOrSplit(records.slice(0, half), offset, refusals);
-    await sendOrSplit(records.slice(half), offset + half, refusals);
-  }
+    beforeSplit: (kafkaError) => resetProducer(`split a batch Kafka refused (${kafkaError})`),
+  });
 
   return {
-    async send(records) {
-      const refusals: Refusal[] = [];
-      sending = true;
-      try {
-        await sendOrSplit(records, 0, refusals);
-      } finally {
-        sending = false;
-      }
-      return refusals;
-    },
+    send: bisecting.send,
     connect: ensureConnected,
     async disconnect() {
       disconnecting = true;

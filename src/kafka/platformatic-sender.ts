@@ -6,9 +6,8 @@
  */
 import type { BaseOptions, Producer, ProducerOptions, SASLOptions } from '@platformatic/kafka';
 import type { BridgeConfig } from '../config/types';
-import { PublishError } from '../errors';
-import { classifyKafkaError } from './kafka-errors';
-import type { KafkaLog, KafkaSender, OutboundRecord, Refusal } from './kafkajs-publisher';
+import { createBisectingSend } from './bisecting-send';
+import type { KafkaLog, KafkaSender, OutboundRecord } from './kafkajs-publisher';
 import { keyHash } from './partitioner';
 import { saslCredentials, tlsOptions } from './security';
 
@@ -142,7 +141,6 @@ export function createPlatformaticSender(options: {
   onConnectionLost?: () => void;
 }): KafkaSender {
   const { settings, logger } = options;
-  let sending = false;
   let disconnecting = false;
   // Built now, so an unreadable TLS or password file fails at start, as with kafkajs.
   const producerOptions = platformaticProducerOptions(settings);
@@ -158,7 +156,7 @@ export function createPlatformaticSender(options: {
       // As kafkajs' observed sockets: a connection closing, or failing to open, while a batch is in
       // flight means the broker is away (e.g. killed), so waiting publishes can be spooled now.
       const lost = (): void => {
-        if (sending && !disconnecting) options.onConnectionLost?.();
+        if (bisecting.sending() && !disconnecting) options.onConnectionLost?.();
       };
       built.on('client:broker:disconnect', lost);
       built.on('client:broker:failed', lost);
@@ -185,53 +183,18 @@ export function createPlatformaticSender(options: {
     await current.send({ messages });
   }
 
-  /** As in createKafkaSender: on a permanent refusal, each half on its own, in order. */
-  async function sendOrSplit(
-    records: readonly OutboundRecord[],
-    offset: number,
-    refusals: Refusal[],
-  ): Promise<void> {
-    let verdict;
-    try {
-      await produce(records);
-      options.onConnected(true);
-      return;
-    } catch (error) {
-      verdict = classifyKafkaError(error);
-      options.onConnected(verdict.answered);
-      if (verdict.kind === 'producer') {
-        // The client has already dropped its producer id; the next send asks for a new one.
-        logger.warn({ reason: verdict.name }, 'requesting a new Kafka producer id');
-      }
-      if (verdict.kind !== 'permanent') {
-        throw new PublishError('PUBLISH_FAILED', 'Kafka did not acknowledge the batch', {
-          cause: error,
-          kafkaError: verdict.name,
-        });
-      }
-    }
-    if (records.length === 1) {
-      refusals.push({ index: offset, kafkaError: verdict.name ?? 'UNKNOWN' });
-      return;
-    }
-    // Partitions the broker stored from this request are sent again under the next producer id:
-    // duplicates with the same event ids (at least once), as with kafkajs.
-    const half = Math.ceil(records.length / 2);
-    await sendOrSplit(records.slice(0, half), offset, refusals);
-    await sendOrSplit(records.slice(half), offset + half, refusals);
-  }
+  // Partitions the broker stored from a request it refused are sent again, after the split, under
+  // the next producer id: duplicates with the same event ids (at least once), as with kafkajs.
+  const bisecting = createBisectingSend({
+    produce,
+    onConnected: options.onConnected,
+    // The client has already dropped its producer id; the next send asks for a new one.
+    onProducerStateLost: (kafkaError) =>
+      logger.warn({ reason: kafkaError }, 'requesting a new Kafka producer id'),
+  });
 
   return {
-    async send(records) {
-      const refusals: Refusal[] = [];
-      sending = true;
-      try {
-        await sendOrSplit(records, 0, refusals);
-      } finally {
-        sending = false;
-      }
-      return refusals;
-    },
+    send: bisecting.send,
     async connect() {
       await withProducerId();
       options.onConnected(true);
