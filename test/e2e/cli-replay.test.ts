@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { quarantineRecord } from '../../src/events/quarantine';
 import { brokers, uniqueTopic } from '../helpers/bridge';
 import type { BridgeProcess } from '../helpers/bridge-process';
-import { startBridgeProcess } from '../helpers/bridge-process';
+import { startBridgeProcessWithCleanup } from '../helpers/bridge-process';
 import { runCli, setTopicConfig } from '../helpers/cli-process';
 import { readTopic, waitFor, waitKafkaConnected } from '../helpers/fault';
 import { createKafkaClient, createTopic } from '../helpers/kafka-broker';
@@ -52,11 +52,7 @@ describe('replay-quarantine against the built service and the real broker', () =
       SPOOL_DIR: dir,
       LOG_LEVEL: 'info',
     };
-    const bridge: BridgeProcess = await startBridgeProcess(env);
-    cleanups.push(async () => {
-      bridge.signal('SIGKILL');
-      await bridge.exited;
-    });
+    const bridge: BridgeProcess = await startBridgeProcessWithCleanup(cleanups, env);
     await waitKafkaConnected(bridge);
     const auth = [
       '--url',

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brokers, uniqueTopic } from '../helpers/bridge';
 import type { BridgeProcess } from '../helpers/bridge-process';
-import { freePort, startBridgeProcess } from '../helpers/bridge-process';
+import { freePort, startBridgeProcessWithCleanup } from '../helpers/bridge-process';
 import { runCli, setTopicConfig } from '../helpers/cli-process';
 import { waitFor, readTopic, waitKafkaConnected } from '../helpers/fault';
 import { createTopic } from '../helpers/kafka-broker';
@@ -35,13 +35,8 @@ function bridgeEnv(topic: string, quarantine: string, spoolDir: string): Record<
   };
 }
 
-async function start(env: Record<string, string>): Promise<BridgeProcess> {
-  const bridge = await startBridgeProcess(env);
-  cleanups.push(async () => {
-    bridge.signal('SIGKILL');
-    await bridge.exited;
-  });
-  return bridge;
+function start(env: Record<string, string>): Promise<BridgeProcess> {
+  return startBridgeProcessWithCleanup(cleanups, env);
 }
 
 async function stop(bridge: BridgeProcess): Promise<void> {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { brokers, uniqueTopic } from '../helpers/bridge';
-import { freePort, startBridgeProcess } from '../helpers/bridge-process';
+import { freePort, killBridge, startBridgeProcess } from '../helpers/bridge-process';
 import { runNode } from '../helpers/cli-process';
 import { consumeAll, createKafkaClient, createTopic } from '../helpers/kafka-broker';
 import { sampleText } from '../helpers/samples';
@@ -118,8 +118,7 @@ describe('examples/consumer.ts against the built service and the real broker', (
         `p0 unknown com.tencentcloud.live.room.created.v2 id=${'e'.repeat(32)}: no schema, skipped`,
       );
     } finally {
-      bridge.signal('SIGKILL');
-      await bridge.exited;
+      await killBridge(bridge);
     }
   }, 120_000);
 });

@@ -9,7 +9,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSqliteSpool } from '../../src/spool';
 import { brokers, uniqueTopic } from '../helpers/bridge';
-import { startBridgeProcess } from '../helpers/bridge-process';
+import { killBridge, startBridgeProcess } from '../helpers/bridge-process';
 import {
   faultBridgeEnv,
   metric,
@@ -116,10 +116,7 @@ it(`the built bridge answers ${REQUESTS} mutated requests; nothing unauthenticat
       spool.close();
     }
   } finally {
-    if (bridge.process.exitCode === null && bridge.process.signalCode === null) {
-      bridge.signal('SIGKILL');
-      await bridge.exited;
-    }
+    await killBridge(bridge);
     rmSync(bridge.spoolDir, { recursive: true, force: true });
   }
 }, 300_000);

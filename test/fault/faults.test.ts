@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BridgeProcess } from '../helpers/bridge-process';
-import { readMetrics, startBridgeProcess } from '../helpers/bridge-process';
+import { killBridge, readMetrics, startBridgeProcess } from '../helpers/bridge-process';
 import type { FaultBroker } from '../helpers/fault';
 import {
   compareById,
@@ -96,10 +96,7 @@ async function startBridge(
   const test = (expect.getState().currentTestName ?? 'test').slice(SUITE.length + 1);
   const name = `${test.replace(/\W+/g, '-').slice(0, 40)}-${Date.now()}`;
   cleanups.push(async () => {
-    if (bridge.process.exitCode === null && bridge.process.signalCode === null) {
-      bridge.signal('SIGKILL');
-      await bridge.exited;
-    }
+    await killBridge(bridge);
     // FAULT_LOG_DIR=<dir> keeps every bridge's log (JSON lines) for a post-mortem.
     const logDir = process.env.FAULT_LOG_DIR;
     if (logDir) {

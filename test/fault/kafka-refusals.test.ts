@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BridgeProcess } from '../helpers/bridge-process';
-import { readMetrics, startBridgeProcess } from '../helpers/bridge-process';
+import { readMetrics, startBridgeProcessWithCleanup } from '../helpers/bridge-process';
 import type { FaultBroker } from '../helpers/fault';
 import {
   compareById,
@@ -51,16 +51,8 @@ afterAll(async () => {
 
 const name = (prefix: string): string => `refusal-${prefix}-${randomUUID().slice(0, 8)}`;
 
-async function startBridge(env: Record<string, string>): Promise<BridgeProcess> {
-  const bridge = await startBridgeProcess(env, { readyTimeoutMs: 30_000 });
-  cleanups.push(async () => {
-    if (bridge.process.exitCode === null && bridge.process.signalCode === null) {
-      bridge.signal('SIGKILL');
-      await bridge.exited;
-    }
-    if (env.SPOOL_DIR === undefined) rmSync(bridge.spoolDir, { recursive: true, force: true });
-  });
-  return bridge;
+function startBridge(env: Record<string, string>): Promise<BridgeProcess> {
+  return startBridgeProcessWithCleanup(cleanups, env, { readyTimeoutMs: 30_000 });
 }
 
 /** Posts one signed create-room callback; resolves with the status and the event id. */
@@ -76,6 +68,14 @@ async function send(
   });
   await response.arrayBuffer();
   return { status: response.status, eventId: response.headers.get('x-event-id') };
+}
+
+/** Posts `count` create-room callbacks (room-0, room-1 …), expects 200 for each; their event ids. */
+async function sendRooms(bridge: BridgeProcess, count: number): Promise<(string | null)[]> {
+  const answers = [];
+  for (let i = 0; i < count; i++) answers.push(await send(bridge, `room-${i}`));
+  expect(answers.every((r) => r.status === 200)).toBe(true);
+  return answers.map((r) => r.eventId);
 }
 
 /** Topic + quarantine topic; the event topic takes record batches of at most `maxBytes`. */
@@ -123,6 +123,13 @@ async function waitForIds(
   );
 }
 
+/** 20 callbacks behind a refused record: each answered 200, all in `topic` within 10 s. */
+async function deliverTwentyWithin10s(bridge: BridgeProcess, topic: string): Promise<void> {
+  const sentAt = Date.now();
+  const ids = await sendRooms(bridge, 20);
+  await waitForIds(topic, ids, 10_000 - (Date.now() - sentAt), bridge);
+}
+
 describe.each(KAFKA_CLIENTS)(
   'records Kafka refuses for good, and missing topics (%s)',
   (client) => {
@@ -132,16 +139,7 @@ describe.each(KAFKA_CLIENTS)(
       await waitKafkaConnected(bridge);
       const big = await send(bridge, 'room-big', { CustomInfo: 'x'.repeat(10_000) });
       expect(big.status).toBe(200);
-      const sentAt = Date.now();
-      const normal = [];
-      for (let i = 0; i < 20; i++) normal.push(await send(bridge, `room-${i}`));
-      expect(normal.every((r) => r.status === 200)).toBe(true);
-      await waitForIds(
-        topic,
-        normal.map((r) => r.eventId),
-        10_000 - (Date.now() - sentAt),
-        bridge,
-      );
+      await deliverTwentyWithin10s(bridge, topic);
 
       const [quarantined] = await readTopic(broker.brokers, quarantine, 10_000);
       expect(quarantined?.headers).toMatchObject({
@@ -190,16 +188,7 @@ describe.each(KAFKA_CLIENTS)(
       const bridge = await startBridge(
         env(topic, quarantine, { KAFKA_CLIENT: client, SPOOL_DIR: spoolDir }),
       );
-      const sentAt = Date.now();
-      const normal = [];
-      for (let i = 0; i < 20; i++) normal.push(await send(bridge, `room-${i}`));
-      expect(normal.every((r) => r.status === 200)).toBe(true);
-      await waitForIds(
-        topic,
-        normal.map((r) => r.eventId),
-        10_000 - (Date.now() - sentAt),
-        bridge,
-      );
+      await deliverTwentyWithin10s(bridge, topic);
       const quarantined = await readTopic(broker.brokers, quarantine, 10_000);
       expect(quarantined.map((m) => m.headers.ce_id)).toEqual(['old-oversized']);
     }, 90_000);
@@ -208,10 +197,11 @@ describe.each(KAFKA_CLIENTS)(
       const topic = name('missing');
       const quarantine = `${topic}.quarantine`;
       await createTopic(broker.brokers, quarantine, 1);
-      const bridge = await startBridgeProcess(env(topic, quarantine, { KAFKA_CLIENT: client }), {
-        waitReady: false,
-      });
-      cleanups.push(() => rmSync(bridge.spoolDir, { recursive: true, force: true }));
+      const bridge = await startBridgeProcessWithCleanup(
+        cleanups,
+        env(topic, quarantine, { KAFKA_CLIENT: client }),
+        { waitReady: false },
+      );
       const code = await Promise.race([bridge.exited, sleep(30_000).then(() => 'still running')]);
       if (code === 'still running') bridge.signal('SIGKILL');
       expect(code).toBe(1);
@@ -247,9 +237,7 @@ describe.each(KAFKA_CLIENTS)(
         () => `availability still 1:\n${tail(bridge.output())}`,
       );
 
-      const whileMissing = [];
-      for (let i = 0; i < 10; i++) whileMissing.push(await send(bridge, `room-${i}`));
-      expect(whileMissing.every((r) => r.status === 200)).toBe(true);
+      const whileMissing = await sendRooms(bridge, 10);
       expect(await metric(bridge, 'live_bridge_events_spooled_total')).toBeGreaterThan(0);
       expect(await metric(bridge, 'live_bridge_kafka_connected')).toBe(1);
       // One error line naming the topic, not one per request or per metadata check.
@@ -261,11 +249,7 @@ describe.each(KAFKA_CLIENTS)(
 
       await createTopic(broker.brokers, topic, 3);
       await waitSpoolDrained(bridge, 1, 60_000);
-      await waitForIds(
-        topic,
-        whileMissing.map((r) => r.eventId),
-        30_000,
-      );
+      await waitForIds(topic, whileMissing, 30_000);
       await waitFor(
         async () => (await metric(bridge, available)) === 1,
         10_000,

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BridgeProcess } from '../helpers/bridge-process';
-import { startBridgeProcess } from '../helpers/bridge-process';
+import { startBridgeProcessWithCleanup } from '../helpers/bridge-process';
 import type { FaultBroker } from '../helpers/fault';
 import {
   KAFKA_CLIENTS,
@@ -58,15 +58,8 @@ function drainCommand(env: Record<string, string>): Promise<{ code: number; outp
   });
 }
 
-async function startBridge(env: Record<string, string>): Promise<BridgeProcess> {
-  const bridge = await startBridgeProcess(env, { readyTimeoutMs: 30_000 });
-  cleanups.push(async () => {
-    if (bridge.process.exitCode === null && bridge.process.signalCode === null) {
-      bridge.signal('SIGKILL');
-      await bridge.exited;
-    }
-  });
-  return bridge;
+function startBridge(env: Record<string, string>): Promise<BridgeProcess> {
+  return startBridgeProcessWithCleanup(cleanups, env, { readyTimeoutMs: 30_000 });
 }
 
 describe('the drain entry point of the chart drain Job', () => {

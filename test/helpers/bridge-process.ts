@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,6 +92,35 @@ export async function startBridgeProcess(
   }
   child.kill('SIGKILL');
   throw new Error(`bridge not ready after ${options.readyTimeoutMs ?? 30_000} ms:\n${output}`);
+}
+
+/** Something a test file's afterEach undoes (last registered, first run). */
+export type Cleanup = () => Promise<void> | void;
+
+/** SIGKILLs the bridge unless it has exited already, and waits for its exit. */
+export async function killBridge(bridge: BridgeProcess): Promise<void> {
+  if (bridge.process.exitCode === null && bridge.process.signalCode === null) {
+    bridge.signal('SIGKILL');
+    await bridge.exited;
+  }
+}
+
+/**
+ * `startBridgeProcess`, with what undoes it pushed onto `cleanups` (run by the test file's
+ * afterEach): the bridge is killed (`killBridge`), and its spool directory deleted unless
+ * `env.SPOOL_DIR` named one (the test owns that one). Throws as `startBridgeProcess` does.
+ */
+export async function startBridgeProcessWithCleanup(
+  cleanups: Cleanup[],
+  env: Record<string, string>,
+  options: Parameters<typeof startBridgeProcess>[1] = {},
+): Promise<BridgeProcess> {
+  const bridge = await startBridgeProcess(env, options);
+  cleanups.push(async () => {
+    await killBridge(bridge);
+    if (env.SPOOL_DIR === undefined) rmSync(bridge.spoolDir, { recursive: true, force: true });
+  });
+  return bridge;
 }
 
 /** `name{labels}` → value of a Prometheus text exposition. */
