@@ -6,19 +6,13 @@
  * The binary is built once per version into `bench/.peers/` (git-ignored) and reused while the
  * module files are unchanged: a build takes minutes on a small machine.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_APP_ID, BENCH_TOKEN, CALLBACK_PATH, REPO_ROOT } from './payload';
+import type { ServiceProcess } from './procs';
+import { startService } from './procs';
 
 export const BENTHOS_DIR = join(REPO_ROOT, 'bench', 'peers', 'benthos');
 export const BENTHOS_CONFIG = join(BENTHOS_DIR, 'config.yaml');
@@ -94,12 +88,9 @@ export interface BenthosOptions {
   signatureWindowSeconds?: number;
 }
 
-export interface BenthosHandle {
-  pid: number;
+export interface BenthosHandle extends ServiceProcess {
   /** Base URL of the webhook listener (the callback path is CALLBACK_PATH, as the bridge's). */
   url: string;
-  stop(timeoutMs?: number): Promise<number | null>;
-  exited: Promise<number | null>;
 }
 
 /**
@@ -107,8 +98,10 @@ export interface BenthosHandle {
  * the Kafka output connected).
  */
 export async function startBenthos(options: BenthosOptions): Promise<BenthosHandle> {
-  const log = openSync(options.logFile, 'a');
-  const child = spawn(options.binary, ['-c', BENTHOS_CONFIG], {
+  const service = await startService({
+    name: 'Benthos',
+    command: options.binary,
+    args: ['-c', BENTHOS_CONFIG],
     env: {
       PATH: process.env.PATH ?? '',
       BENTHOS_HTTP_ADDRESS: `127.0.0.1:${options.httpPort}`,
@@ -121,46 +114,15 @@ export async function startBenthos(options: BenthosOptions): Promise<BenthosHand
       KAFKA_BROKERS: options.brokers,
       KAFKA_TOPIC: options.topic,
     },
-    stdio: ['ignore', log, log],
-  });
-  closeSync(log);
-  if (child.pid === undefined) throw new Error('cannot start Benthos');
-  let exitCode: number | null | undefined;
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      exitCode = code;
-      resolve(code);
-    }),
-  );
-  const handle: BenthosHandle = {
-    pid: child.pid,
-    url: `http://127.0.0.1:${options.webhookPort}`,
-    exited,
-    async stop(timeoutMs = 30_000) {
-      if (exitCode !== undefined) return exitCode;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    },
-  };
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (exitCode !== undefined)
-      throw new Error(`Benthos exited (${exitCode}); see ${options.logFile}`);
-    try {
+    logFile: options.logFile,
+    ready: async () => {
       const ready = await fetch(`http://127.0.0.1:${options.httpPort}/ready`, {
         signal: AbortSignal.timeout(2000),
       });
-      if (ready.status === 200) return handle;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`Benthos not ready after 60 s; see ${options.logFile}`);
+      return ready.status === 200;
+    },
+  });
+  return { ...service, url: `http://127.0.0.1:${options.webhookPort}` };
 }
 
 /** Resident set size of a live process now (VmRSS), in bytes. */

@@ -94,6 +94,78 @@ export async function runToResult<T>(
   }
 }
 
+/** A service of a benchmark run (the bridge, the peer), its output appended to a log file. */
+export interface ServiceProcess {
+  pid: number;
+  /** SIGTERM, wait for the exit (SIGKILL after `timeoutMs`). */
+  stop(timeoutMs?: number): Promise<number | null>;
+  exited: Promise<number | null>;
+}
+
+/**
+ * Spawns `command` with its stdout and stderr appended to `logFile`, as a container runtime would
+ * take them (no pipe into this process), then polls `ready` every 100 ms until it resolves true
+ * (a throw counts as not yet, e.g. not listening).
+ * @throws when the process cannot be spawned, exits before it is ready, or is not ready after
+ * 60 s (it is SIGKILLed then); the message names `name`, `readiness` and the log file.
+ */
+export async function startService(options: {
+  /** As errors name it: `the bridge`, `Benthos`. */
+  name: string;
+  command: string;
+  args: string[];
+  cwd?: string;
+  env: NodeJS.ProcessEnv;
+  logFile: string;
+  ready: () => Promise<boolean>;
+  /** What `ready` waits for, as the timeout error names it (default `ready`). */
+  readiness?: string;
+}): Promise<ServiceProcess> {
+  const log = openSync(options.logFile, 'a');
+  const child = spawn(options.command, options.args, {
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    env: options.env,
+    stdio: ['ignore', log, log],
+  });
+  closeSync(log);
+  if (child.pid === undefined) throw new Error(`cannot start ${options.name}`);
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      exitCode = code;
+      resolve(code);
+    }),
+  );
+  const service: ServiceProcess = {
+    pid: child.pid,
+    exited,
+    async stop(timeoutMs = 30_000) {
+      if (exitCode !== undefined) return exitCode;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) {
+      throw new Error(`${options.name} exited (${exitCode}); see ${options.logFile}`);
+    }
+    try {
+      if (await options.ready()) return service;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(
+    `${options.name} not ${options.readiness ?? 'ready'} after 60 s; see ${options.logFile}`,
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
 // CPU accounting from /proc
 
@@ -295,14 +367,10 @@ export interface BridgeOptions {
   env?: Record<string, string>;
 }
 
-export interface BridgeHandle {
-  pid: number;
+export interface BridgeHandle extends ServiceProcess {
   url: string;
   admin: string;
   metrics(): Promise<Map<string, number>>;
-  /** SIGTERM, wait for the exit (SIGKILL after `timeoutMs`). */
-  stop(timeoutMs?: number): Promise<number | null>;
-  exited: Promise<number | null>;
 }
 
 /** Sum of every sample of each metric (label sets added up), from Prometheus text. */
@@ -319,8 +387,15 @@ export function parseMetrics(text: string): Map<string, number> {
 }
 
 export async function startBridge(options: BridgeOptions): Promise<BridgeHandle> {
-  const log = openSync(options.logFile, 'a');
-  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), options.main], {
+  const admin = `http://127.0.0.1:${options.adminPort}`;
+  const metrics = async (): Promise<Map<string, number>> => {
+    const response = await fetch(`${admin}/metrics`, { signal: AbortSignal.timeout(5000) });
+    return parseMetrics(await response.text());
+  };
+  const service = await startService({
+    name: 'the bridge',
+    command: process.execPath,
+    args: [...(options.nodeFlags ?? []), options.main],
     cwd: join(options.main, '..', '..', '..'),
     env: {
       PATH: process.env.PATH ?? '',
@@ -337,56 +412,15 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
       SPOOL_DIR: options.spoolDir,
       ...options.env,
     },
-    // Logs go to a file, as a container runtime would take them: no pipe into this process.
-    stdio: ['ignore', log, log],
-  });
-  closeSync(log);
-  if (child.pid === undefined) throw new Error('cannot start the bridge');
-  let exitCode: number | null | undefined;
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      exitCode = code;
-      resolve(code);
-    }),
-  );
-  const admin = `http://127.0.0.1:${options.adminPort}`;
-  const metrics = async (): Promise<Map<string, number>> => {
-    const response = await fetch(`${admin}/metrics`, { signal: AbortSignal.timeout(5000) });
-    return parseMetrics(await response.text());
-  };
-  const handle: BridgeHandle = {
-    pid: child.pid,
-    url: `http://127.0.0.1:${options.webhookPort}`,
-    admin,
-    metrics,
-    exited,
-    async stop(timeoutMs = 30_000) {
-      if (exitCode !== undefined) return exitCode;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    },
-  };
-  // Ready = /readyz 200 and the producer connected (readiness alone may mean "spool accepts").
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (exitCode !== undefined) {
-      throw new Error(`bridge exited (${exitCode}); see ${options.logFile}`);
-    }
-    try {
+    logFile: options.logFile,
+    // Ready = /readyz 200 and the producer connected (readiness alone may mean "spool accepts").
+    ready: async () => {
       const ready = await fetch(`${admin}/readyz`, { signal: AbortSignal.timeout(2000) });
-      if (ready.status === 200 && (await metrics()).get('live_bridge_kafka_connected') === 1) {
-        return handle;
-      }
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`bridge not ready with Kafka connected after 60 s; see ${options.logFile}`);
+      return ready.status === 200 && (await metrics()).get('live_bridge_kafka_connected') === 1;
+    },
+    readiness: 'ready with Kafka connected',
+  });
+  return { ...service, url: `http://127.0.0.1:${options.webhookPort}`, admin, metrics };
 }
 
 export interface MemorySample {
