@@ -10,13 +10,12 @@ import { createSourceAllowlist } from './http/source-allowlist';
 import type { EventPublisher } from './kafka/publisher';
 import type { Metrics } from './metrics';
 import { createDedupe } from './pipeline/dedupe';
-import { createDeliverer, createDrainPublish } from './pipeline/deliver';
+import { createDeliverer, createSpoolDrainer } from './pipeline/deliver';
 import { createCallbackReceiver } from './pipeline/receive-callback';
 import { createRequestVerifier } from './pipeline/verify-request';
 import type { SecureContextTarget } from './server-tls';
 import { readServerCertificate, watchServerCertificate } from './server-tls';
 import type { Drainer, Spool } from './spool';
-import { createDrainer } from './spool';
 
 export interface BridgeDependencies {
   config: Readonly<BridgeConfig>;
@@ -78,18 +77,12 @@ export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {
 
   const drainer =
     spool &&
-    createDrainer({
+    createSpoolDrainer({
+      config,
       spool,
-      batchSize: config.spool.drainBatchSize,
-      backoffMinMs: config.spool.drainBackoffMinMs,
-      backoffMaxMs: config.spool.drainBackoffMaxMs,
-      publish: createDrainPublish({
-        publisher,
-        deadlineMs: config.kafka.requestTimeoutMs,
-        quarantineTopic: config.kafka.quarantineTopic,
-        metrics,
-        logger,
-      }),
+      publisher,
+      metrics,
+      logger,
       onStart: () => logger.info({ depth: spool.stats().depth }, 'spool draining'),
       onEmpty: () => logger.info('spool drained'),
       onDrained: (records) => metrics.spoolDrained.inc(records.length),

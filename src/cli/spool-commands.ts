@@ -4,9 +4,9 @@ import { Registry } from 'prom-client';
 import type { BridgeConfig } from '../config/types';
 import { createKafkaPublisher } from '../kafka/kafka-publisher';
 import { createMetrics } from '../metrics';
-import { createDrainPublish } from '../pipeline/deliver';
+import { createSpoolDrainer } from '../pipeline/deliver';
 import type { SpoolRecord, SyncSpool } from '../spool';
-import { createDrainer, createSqliteSpool, inThreadSpool, isSpoolError } from '../spool';
+import { createSqliteSpool, inThreadSpool, isSpoolError } from '../spool';
 
 /** Exit codes of the spool commands (also the drain Job's contract in the Helm chart). */
 export const EXIT = { ok: 0, notDrained: 1, usage: 2, spoolHeld: 3 } as const;
@@ -86,19 +86,12 @@ export async function drainSpool(options: {
   if (spool.isEmpty()) return true;
   const metrics = createMetrics(new Registry(), { defaultMetrics: false });
   const publisher = createKafkaPublisher({ settings: config.kafka, logger, metrics });
-  const store = inThreadSpool(spool);
-  const drainer = createDrainer({
-    spool: store,
-    batchSize: config.spool.drainBatchSize,
-    backoffMinMs: config.spool.drainBackoffMinMs,
-    backoffMaxMs: config.spool.drainBackoffMaxMs,
-    publish: createDrainPublish({
-      publisher,
-      deadlineMs: config.kafka.requestTimeoutMs,
-      quarantineTopic: config.kafka.quarantineTopic,
-      metrics,
-      logger,
-    }),
+  const drainer = createSpoolDrainer({
+    config,
+    spool: inThreadSpool(spool),
+    publisher,
+    metrics,
+    logger,
     onError: (error, attempt) =>
       logger[attempt === 1 ? 'warn' : 'debug']({ err: error, attempt }, 'drain failed, retrying'),
   });

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { BridgeConfig } from '../config/types';
 import { CallbackRejectedError, PublishError, RecordRefusedError } from '../errors';
 import type { KafkaRecord } from '../events/cloudevents';
 import { recordType } from '../events/cloudevents';
@@ -6,8 +7,15 @@ import { deadLetterRecord, isDeadLetterCopy } from '../events/quarantine';
 import type { EventPublisher } from '../kafka/publisher';
 import { createBatcher } from '../kafka/batcher';
 import type { Metrics } from '../metrics';
-import type { DeadLetterMark, Drainer, Spool, SpooledMessage, SpoolRecord } from '../spool';
-import { SpoolFullError } from '../spool';
+import type {
+  DeadLetterMark,
+  Drainer,
+  DrainerOptions,
+  Spool,
+  SpooledMessage,
+  SpoolRecord,
+} from '../spool';
+import { SpoolFullError, createDrainer } from '../spool';
 import type { Dedupe } from './dedupe';
 
 /**
@@ -252,4 +260,35 @@ export function createDrainPublish(options: {
     }
     return marks;
   };
+}
+
+/**
+ * The spool drainer of the server and of the `spool drain` command: batch size and backoff from
+ * `config.spool`, publishing with `createDrainPublish` (ack deadline `kafka.requestTimeoutMs`,
+ * records Kafka refuses for good to `kafka.quarantineTopic` or the dead-letter table). The
+ * `on…` hooks are the caller's logs and metrics (see DrainerOptions).
+ * @throws RangeError when `config.spool`'s batch size or backoff is out of range (createDrainer)
+ */
+export function createSpoolDrainer(
+  options: {
+    config: Readonly<BridgeConfig>;
+    publisher: EventPublisher;
+    metrics: Metrics;
+    logger: Pick<Logger, 'error'>;
+  } & Pick<DrainerOptions, 'spool' | 'onStart' | 'onEmpty' | 'onDrained' | 'onError'>,
+): Drainer {
+  const { config, publisher, metrics, logger, ...drainer } = options;
+  return createDrainer({
+    ...drainer,
+    batchSize: config.spool.drainBatchSize,
+    backoffMinMs: config.spool.drainBackoffMinMs,
+    backoffMaxMs: config.spool.drainBackoffMaxMs,
+    publish: createDrainPublish({
+      publisher,
+      deadlineMs: config.kafka.requestTimeoutMs,
+      quarantineTopic: config.kafka.quarantineTopic,
+      metrics,
+      logger,
+    }),
+  });
 }
