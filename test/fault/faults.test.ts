@@ -62,37 +62,17 @@ function topicName(prefix: string): string {
 
 /**
  * Starts a bridge process that afterEach kills (if still running) and whose spool it deletes.
- * With `samePortsAs`, the new process listens on that bridge's ports (startBridgeProcess picks
- * fresh ports and reports those even when PORT/ADMIN_PORT are overridden, so readiness is
- * awaited here against the real ones).
+ * With `samePortsAs`, the new process listens on that bridge's ports.
  */
 async function startBridge(
   env: Record<string, string>,
   samePortsAs?: BridgeProcess,
 ): Promise<BridgeProcess> {
-  let bridge: BridgeProcess;
-  if (samePortsAs === undefined) {
-    bridge = await startBridgeProcess(env, { readyTimeoutMs: 30_000 });
-  } else {
-    const started = await startBridgeProcess(
-      { ...env, PORT: portOf(samePortsAs.webhook), ADMIN_PORT: portOf(samePortsAs.admin) },
-      { waitReady: false },
-    );
-    bridge = { ...started, webhook: samePortsAs.webhook, admin: samePortsAs.admin };
-    let exitCode: number | null | undefined;
-    void bridge.exited.then((code) => (exitCode = code));
-    await waitFor(
-      async () => exitCode !== undefined || (await fetch(`${bridge.admin}/readyz`)).status === 200,
-      30_000,
-      () => `restarted bridge not ready:\n${tail(bridge.output())}`,
-    ).catch((error: unknown) => {
-      bridge.signal('SIGKILL');
-      throw error;
-    });
-    if (exitCode !== undefined) {
-      throw new Error(`restarted bridge exited (${exitCode}):\n${tail(bridge.output())}`);
-    }
-  }
+  const ports =
+    samePortsAs === undefined
+      ? {}
+      : { PORT: portOf(samePortsAs.webhook), ADMIN_PORT: portOf(samePortsAs.admin) };
+  const bridge = await startBridgeProcess({ ...env, ...ports }, { readyTimeoutMs: 30_000 });
   const test = (expect.getState().currentTestName ?? 'test').slice(SUITE.length + 1);
   const name = `${test.replace(/\W+/g, '-').slice(0, 40)}-${Date.now()}`;
   cleanups.push(async () => {
