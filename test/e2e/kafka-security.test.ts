@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka } from 'kafkajs';
 import pino from 'pino';
@@ -16,6 +15,7 @@ import {
   waitForRecord,
 } from '../helpers/kafka-broker';
 import { APP_ID, TOKEN, callbackUrl, createRoomBody } from '../helpers/tencent';
+import { testTempDir } from '../helpers/temp-dir';
 
 // A private broker with TLS and SASL listeners (scripts/kafka-local.sh KAFKA_SSL_PORT,
 // KAFKA_SASL_SSL_PORT), on free ports in its own run dir. Topics are made and records read back
@@ -31,7 +31,7 @@ beforeAll(async () => {
   const [port, controllerPort, ssl, sasl] = await findFreePorts(4);
   sslPort = ssl!;
   saslPort = sasl!;
-  const runDir = mkdtempSync(join(tmpdir(), 'kafka-secure-'));
+  const runDir = testTempDir('kafka-secure-');
   broker = await startLocalBroker({
     runDir,
     port: port!,
@@ -61,7 +61,7 @@ const CASES: { name: string; env: () => Record<string, string> }[] = [
     name: `SASL ${mechanism} over TLS`,
     env: (): Record<string, string> => {
       // the password from a file, as the chart mounts it (scram-sha-512), or the environment
-      const passwordFile = join(mkdtempSync(join(tmpdir(), 'sasl-')), 'password');
+      const passwordFile = join(testTempDir('sasl-'), 'password');
       writeFileSync(passwordFile, `${PASSWORD}\n`);
       return {
         KAFKA_BROKERS: `127.0.0.1:${saslPort}`,

@@ -1,14 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brokers } from '../helpers/bridge';
 import type { BridgeProcess } from '../helpers/bridge-process';
 import { readMetrics, startBridgeOnNewTopics, startBridgeProcess } from '../helpers/bridge-process';
 import { APP_ID, TOKEN, callbackUrl, createRoomBody } from '../helpers/tencent';
+import { testTempDir } from '../helpers/temp-dir';
 
 interface Pem {
   cert: string;
@@ -94,7 +94,7 @@ function httpsPost(
 
 describe('the webhook listener serves HTTPS from certificate files', () => {
   it('answers over TLS, refuses plain HTTP, and serves a replaced certificate without a restart', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'webhook-tls-'));
+    const dir = testTempDir('webhook-tls-');
     const first = selfSigned(dir, 'first');
     const second = selfSigned(dir, 'second');
     const certFile = join(dir, 'tls.crt');
@@ -155,7 +155,7 @@ describe('the webhook listener serves HTTPS from certificate files', () => {
   });
 
   it('refuses to start with a key that does not belong to the certificate', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'webhook-tls-'));
+    const dir = testTempDir('webhook-tls-');
     const first = selfSigned(dir, 'first');
     const second = selfSigned(dir, 'second');
     writeFileSync(join(dir, 'tls.crt'), first.cert);

@@ -1,14 +1,14 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROCESS_ENV } from '../../src/runtime';
 import { brokers, uniqueTopic } from './bridge';
 import { createTopic } from './kafka-broker';
 import { APP_ID, TOKEN } from './tencent';
+import { testTempDir } from './temp-dir';
 
 const ROOT = join(__dirname, '..', '..');
 export const MAIN = join(ROOT, 'dist', 'src', 'main.js');
@@ -48,7 +48,7 @@ export async function startBridgeProcess(
   // Explicit ports (e.g. to restart a bridge where Tencent expects it) win over free ones.
   const port = env.PORT === undefined ? await freePort() : Number(env.PORT);
   const adminPort = env.ADMIN_PORT === undefined ? await freePort() : Number(env.ADMIN_PORT);
-  const spoolDir = env.SPOOL_DIR ?? mkdtempSync(join(tmpdir(), 'bridge-spool-'));
+  const spoolDir = env.SPOOL_DIR ?? testTempDir('bridge-spool-');
   const child = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
     env: {

@@ -3,11 +3,17 @@
  * and hands it to the workers through process.env.KAFKA_BROKERS. Unit tests need no broker:
  * when only the `unit` project is selected (`npm run test:unit`), nothing is started.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { resolveKafka } from './kafka-broker';
 import type { ResolvedKafka } from './kafka-broker';
 
 /** Shared with kafka-global-teardown.ts (same process, same globalThis). */
-export type KafkaGlobal = typeof globalThis & { __KAFKA_TEST_BROKER__?: ResolvedKafka };
+export type KafkaGlobal = typeof globalThis & {
+  __KAFKA_TEST_BROKER__?: ResolvedKafka;
+  __BRIDGE_TEST_TMP__?: string;
+};
 
 /** Projects whose tests run without a broker. */
 const BROKERLESS = new Set(['unit']);
@@ -32,6 +38,10 @@ export function selectedProjects(argv: readonly string[]): string[] | undefined 
 }
 
 export default async function globalSetup(): Promise<void> {
+  // One folder for this run's throw-away files (see testTempDir), deleted by the teardown.
+  const tmp = mkdtempSync(join(tmpdir(), 'bridge-tests-'));
+  process.env.BRIDGE_TEST_TMP = tmp;
+  (globalThis as KafkaGlobal).__BRIDGE_TEST_TMP__ = tmp;
   const selected = selectedProjects(process.argv);
   if (selected && selected.length > 0 && selected.every((name) => BROKERLESS.has(name))) return;
   const started = Date.now();

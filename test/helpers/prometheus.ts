@@ -5,11 +5,11 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './bridge-process';
 import { REPO_ROOT } from './kafka-broker';
+import { testTempDir } from './temp-dir';
 
 export interface PrometheusServer {
   url: string;
@@ -45,7 +45,7 @@ export async function startPrometheus(options: {
   ruleGroups?: unknown[];
 }): Promise<PrometheusServer> {
   requireTool('prometheus');
-  const dir = mkdtempSync(join(tmpdir(), 'prometheus-'));
+  const dir = testTempDir('prometheus-');
   const port = await freePort();
   const rulesFile = join(dir, 'rules.json');
   // JSON is YAML: no YAML writer needed

@@ -1,9 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brokers, buildTestBridge, metricValue, uniqueTopic } from '../helpers/bridge';
 import { consumeAll, createTopic } from '../helpers/kafka-broker';
 import { APP_ID, callbackUrl, createRoomBody } from '../helpers/tencent';
+import { testTempDir } from '../helpers/temp-dir';
 
 const DOWN = {
   KAFKA_BROKERS: '127.0.0.1:1',
@@ -32,7 +31,7 @@ function post(bridge: Awaited<ReturnType<typeof buildTestBridge>>, body: unknown
 
 describe('durability: spool, drain on restart, dedupe', () => {
   it('answers OK while Kafka is down, spools, and a restarted bridge drains in acceptance order', async () => {
-    const spoolPath = join(mkdtempSync(join(tmpdir(), 'bridge-spool-')), 'spool.sqlite');
+    const spoolPath = join(testTempDir('bridge-spool-'), 'spool.sqlite');
     const topic = uniqueTopic('durable');
     await createTopic(brokers(), topic, 3);
 
@@ -91,7 +90,7 @@ describe('durability: spool, drain on restart, dedupe', () => {
   });
 
   it('answers 503 overloaded when the spool is full, and counts it', async () => {
-    const spoolPath = join(mkdtempSync(join(tmpdir(), 'bridge-spool-')), 'spool.sqlite');
+    const spoolPath = join(testTempDir('bridge-spool-'), 'spool.sqlite');
     const full = await buildTestBridge({ ...DOWN, SPOOL_MAX_EVENTS: '3' }, { spoolPath });
     try {
       // buildTestBridge sizes the spool from config: 3 events fit.

@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, envKeys, envNameFor, loadConfig, resolveApps } from '../../src/config/load';
 import { configuredTopics } from '../../src/config/topics';
+import { testTempDir } from '../helpers/temp-dir';
 
 const CONFIG_DIR = join(__dirname, '..', '..', 'config');
 const APP = { TENCENT_SDK_APP_ID: '1400000001', TENCENT_CALLBACK_TOKEN: 'tok' };
@@ -18,7 +18,7 @@ function problemsOf(env: Record<string, string>): readonly string[] {
 }
 
 function tempFile(name: string, content: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'bridge-config-'));
+  const dir = testTempDir('bridge-config-');
   const file = join(dir, name);
   writeFileSync(file, content);
   return file;

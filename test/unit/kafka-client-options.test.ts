@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../../src/config/load';
 import { kafkaClientConfig } from '../../src/kafka/kafkajs-publisher';
 import { partitionForKey } from '../../src/kafka/partitioner';
 import { platformaticProducerOptions, retryDelayMs } from '../../src/kafka/platformatic-sender';
+import { testTempDir } from '../helpers/temp-dir';
 
 const CONFIG_DIR = join(__dirname, '..', '..', 'config');
 const logger = pino({ level: 'silent' });
@@ -66,7 +66,7 @@ describe.each(CLIENTS)(
     it.each(Object.keys(mechanisms))(
       'passes SASL %s with the password read from its file',
       (mechanism) => {
-        const dir = mkdtempSync(join(tmpdir(), 'sasl-'));
+        const dir = testTempDir('sasl-');
         writeFileSync(join(dir, 'password'), 's3cret\n');
         const { sasl } = security(
           withClient({
@@ -84,7 +84,7 @@ describe.each(CLIENTS)(
     );
 
     it('builds TLS options from PEM files', () => {
-      const dir = mkdtempSync(join(tmpdir(), 'tls-'));
+      const dir = testTempDir('tls-');
       for (const name of ['ca.pem', 'cert.pem', 'key.pem']) writeFileSync(join(dir, name), name);
       const { tls } = security(
         withClient({
