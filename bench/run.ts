@@ -53,6 +53,7 @@ import type {
   MemoryBucket,
   Measured,
   MemoryStats,
+  PeerFixedRate,
   PeerRound,
   PeerRun,
   PeerSummary,
@@ -977,9 +978,13 @@ async function spoolPhase(ctx: Context): Promise<SpoolRun> {
  * The bridge against a peer doing the same job (issue 16): both processes started once, on
  * topics of their own on the same broker; a pre-flight that fails the run unless both answer and
  * write the same (bench/lib/peer-check.ts); then `peerRounds` alternating closed-loop saturation
- * rounds (bridge, peer, bridge, peer …) with the same load as the bridge's saturation phase.
+ * rounds (bridge, peer, bridge, peer …) with the same load as the bridge's saturation phase;
+ * then each at PEER_RATE per second (open loop, `fixedRateSec`), the cost well under the ceiling.
  * Both processes are in every CPU account, so neither counts as "other" work while idle.
  */
+/** The fixed rate of the peer phase: the middle of the bridge's own fixed rates. */
+const PEER_RATE = 1000;
+
 async function peerPhase(ctx: Context, build: PeerBuild): Promise<PeerRun> {
   const { options } = ctx;
   const bridgeTopic = await newTopic(ctx, 'peer-bridge');
@@ -1018,6 +1023,33 @@ async function peerPhase(ctx: Context, build: PeerBuild): Promise<PeerRun> {
       { target: 'benthos', url: benthos.url, pid: benthos.pid },
     ];
     const pids = { bridge: bridge.pid, benthos: benthos.pid, broker: ctx.broker.pid() };
+    /** One measurement of one target, with its CPU per OK answer and its sampled peak RSS. */
+    const measureTarget = async <T extends { okPerSec: number }>(
+      target: PeerTarget,
+      pid: number,
+      label: string,
+      script: string,
+      args: object,
+      seconds: number,
+    ): Promise<{ measured: Measured<T>; cpuUsPerRequest: number; sampledPeakRssMB: number }> => {
+      // RSS over the measured window of each attempt (two when measureQuiet repeats one)
+      let rss: { stop(): number } | undefined;
+      let rssPeak = 0;
+      const measured = await measureQuiet<T>(ctx, label, script, args, pids, seconds, {
+        ...(target === 'bridge' && { bridge }),
+        during: () => {
+          rssPeak = Math.max(rssPeak, rss?.stop() ?? 0);
+          rss = sampleRss(pid);
+          return Promise.resolve();
+        },
+      });
+      const cpuUsPerRequest = round(
+        ((measured.cpu.percentOfCore[target] ?? NaN) * 10_000) / measured.result.okPerSec,
+        1,
+      );
+      const sampledPeakRssMB = mb(Math.max(rssPeak, rss?.stop() ?? 0)) ?? NaN;
+      return { measured, cpuUsPerRequest, sampledPeakRssMB };
+    };
     const rounds: PeerRound[] = [];
     for (let roundNo = 1; roundNo <= options.peerRounds; roundNo++) {
       for (const { target, url, pid } of targets) {
@@ -1025,35 +1057,51 @@ async function peerPhase(ctx: Context, build: PeerBuild): Promise<PeerRun> {
         log(
           `peer: ${target}, round ${roundNo}: saturation, ${options.connections} connections, ${options.saturationSec} s`,
         );
-        // RSS over the measured window of each attempt (two when measureQuiet repeats one)
-        let rss: { stop(): number } | undefined;
-        let rssPeak = 0;
-        const saturation = await measureQuiet<ClosedLoopResult>(
-          ctx,
+        const m = await measureTarget<ClosedLoopResult>(
+          target,
+          pid,
           `peer ${target} ${roundNo}`,
           'load/closed-loop.ts',
           closedLoopArgs(ctx, url, options.saturationSec, `peer-${target}-${roundNo}`),
-          pids,
           options.saturationSec,
-          {
-            ...(target === 'bridge' && { bridge }),
-            during: () => {
-              rssPeak = Math.max(rssPeak, rss?.stop() ?? 0);
-              rss = sampleRss(pid);
-              return Promise.resolve();
-            },
-          },
         );
-        const s = saturation.result;
-        const cpuUsPerRequest = round(
-          ((saturation.cpu.percentOfCore[target] ?? NaN) * 10_000) / s.okPerSec,
-          1,
-        );
-        const sampledPeakRssMB = mb(Math.max(rssPeak, rss?.stop() ?? 0)) ?? NaN;
+        const s = m.measured.result;
         log(
-          `  ${s.okPerSec} OK/s, ${s.completed - s.ok + s.errors} not OK, p99 ${s.latencyMs.p99} ms, ${cpuUsPerRequest} µs CPU per request, RSS ≤ ${sampledPeakRssMB} MB`,
+          `  ${s.okPerSec} OK/s, ${s.completed - s.ok + s.errors} not OK, p99 ${s.latencyMs.p99} ms, ${m.cpuUsPerRequest} µs CPU per request, RSS ≤ ${m.sampledPeakRssMB} MB`,
         );
-        rounds.push({ target, round: roundNo, saturation, cpuUsPerRequest, sampledPeakRssMB });
+        rounds.push({
+          target,
+          round: roundNo,
+          saturation: m.measured,
+          cpuUsPerRequest: m.cpuUsPerRequest,
+          sampledPeakRssMB: m.sampledPeakRssMB,
+        });
+      }
+    }
+    const fixedRate: PeerFixedRate[] = [];
+    if (options.peerRounds > 0) {
+      for (const { target, url, pid } of targets) {
+        await waitForQuiet(ctx, `peer ${target} ${PEER_RATE}/s`);
+        log(`peer: ${target}, ${PEER_RATE}/s open loop, ${options.fixedRateSec} s`);
+        const m = await measureTarget<OpenLoopResult>(
+          target,
+          pid,
+          `peer ${target} ${PEER_RATE}/s`,
+          'load/open-loop.ts',
+          openLoopArgs(
+            url,
+            PEER_RATE,
+            options.fixedRateSec,
+            options.warmupSec,
+            `${ctx.runId}-peer-${target}-${PEER_RATE}`,
+          ),
+          options.fixedRateSec,
+        );
+        const r = m.measured.result;
+        log(
+          `  ${r.okPerSec} OK/s, ${r.notOk} not OK, p99 ${r.latencyMs.p99} ms, ${m.cpuUsPerRequest} µs CPU per request, RSS ≤ ${m.sampledPeakRssMB} MB`,
+        );
+        fixedRate.push({ target, ...m });
       }
     }
     const summarize = (target: PeerTarget, pid: number): PeerSummary => {
@@ -1089,6 +1137,7 @@ async function peerPhase(ctx: Context, build: PeerBuild): Promise<PeerRun> {
         bridge: summarize('bridge', bridge.pid),
         benthos: summarize('benthos', benthos.pid),
       },
+      fixedRate,
     };
   } finally {
     await benthos.stop();

@@ -399,7 +399,10 @@ export function renderReport(results: BenchResults): string {
   return out.join('\n');
 }
 
-/** The peer phase: each round, each target's summary, and what the pre-flight compared. */
+/**
+ * The peer phase: each round, each target's summary, each at the fixed rate, and what the
+ * pre-flight compared.
+ */
 function peerSection(peer: PeerRun): string {
   const out: string[] = [];
   out.push(
@@ -481,6 +484,42 @@ function peerSection(peer: PeerRun): string {
             f(t.vmHwmMB),
             f(t.sampledPeakRssMB),
             n(t.notOk + t.errors),
+          ];
+        }),
+      ),
+    );
+  }
+  if (peer.fixedRate?.length) {
+    out.push('');
+    out.push(
+      table(
+        [
+          'fixed rate (open loop)',
+          'OK/s',
+          'not OK',
+          'p50 ms',
+          'p99 ms',
+          'p99.9 ms',
+          'max ms',
+          'CPU %',
+          'CPU µs/req',
+          'RSS peak MB (sampled)',
+          'CPU other %',
+        ],
+        peer.fixedRate.map((r) => {
+          const o = r.measured.result;
+          return [
+            mark(`${r.target}, ${n(o.rate)}/s`, r.measured),
+            n(o.okPerSec),
+            n(o.notOk),
+            f(o.latencyMs.p50),
+            f(o.latencyMs.p99),
+            f(o.latencyMs.p999),
+            f(o.latencyMs.max),
+            cpu(r.measured.cpu, r.target),
+            f(r.cpuUsPerRequest, 0),
+            f(r.sampledPeakRssMB),
+            f(r.measured.cpu.otherPercentOfCore, 0),
           ];
         }),
       ),

@@ -129,6 +129,19 @@ export interface PeerRound {
   sampledPeakRssMB: number;
 }
 
+/**
+ * The bridge or the peer at a fixed rate (open loop), after the saturation rounds: what each
+ * costs at a load well under its ceiling, where a deployment usually runs.
+ */
+export interface PeerFixedRate {
+  target: PeerTarget;
+  measured: Measured<OpenLoopResult>;
+  /** Process CPU time (/proc utime + stime, every thread) over the window ÷ OK answers, µs. */
+  cpuUsPerRequest: number;
+  /** Largest VmRSS sampled every 250 ms during the measured window (of both attempts if repeated). */
+  sampledPeakRssMB: number;
+}
+
 /** A target's rounds put together: means of the rounds, sums of the counts. */
 export interface PeerSummary {
   okPerSec: number;
@@ -160,6 +173,8 @@ export interface PeerRun {
   /** In the order they ran: bridge, peer, bridge, peer … */
   rounds: PeerRound[];
   summary: Record<PeerTarget, PeerSummary>;
+  /** One fixed-rate measurement per target after the rounds (absent in runs before 2026-11-30). */
+  fixedRate?: PeerFixedRate[];
 }
 
 export interface QuietCheck {
