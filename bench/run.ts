@@ -426,7 +426,6 @@ function openLoopArgs(
     durationSec,
     warmupSec,
     maxConnections: 1024,
-    initialConnections: Math.min(64, Math.ceil(rate / 20)),
     timeoutMs: 10_000,
     roomPrefix,
     timelineStepSec,

@@ -9,7 +9,12 @@
  *
  * HTTP/1.1 over keep-alive TCP connections, one request at a time per connection (like
  * Tencent's senders). A request that is due finds an idle connection, else a new one is opened
- * (up to `maxConnections`), else it waits in a FIFO queue here, still on the clock.
+ * (up to `maxConnections`), else it waits in a FIFO queue here, still on the clock. No
+ * connection is opened ahead of a request: Node's server closes a connection that has sent no
+ * request within its `headersTimeout` (its guard against idle connections, with a 408), and a
+ * request written to one just then is lost in the race (it was, in the peer phase of
+ * 2026-11-30, for connections opened before the warm-up and never used). The warm-up opens the
+ * connections the rate needs.
  * The client is a minimal hand-written one (raw sockets, Content-Length / chunked framing) so
  * that the generator costs the machine as little CPU as possible.
  */
@@ -28,7 +33,6 @@ export interface OpenLoopArgs {
   /** Sent at the same rate before the measured window, not recorded. */
   warmupSec: number;
   maxConnections: number;
-  initialConnections: number;
   timeoutMs: number;
   roomPrefix: string;
   timelineStepSec: number;
@@ -274,19 +278,6 @@ async function main(): Promise<void> {
       if (queue.length - queueHead > maxQueued) maxQueued = queue.length - queueHead;
     }
   }
-
-  // Connect the first connections before the clock starts.
-  const initial = Array.from({ length: args.initialConnections }, () => openConnection());
-  await Promise.all(
-    initial.map(
-      (conn) =>
-        new Promise<void>((resolve) => {
-          conn.socket.once('connect', () => resolve());
-          conn.socket.once('close', () => resolve());
-        }),
-    ),
-  );
-  for (const conn of initial) if (!conn.closed) idle.push(conn);
 
   const cpuBefore = process.cpuUsage();
   const t0 = performance.now() + 20;
