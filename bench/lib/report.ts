@@ -493,35 +493,11 @@ function peerSection(peer: PeerRun): string {
     out.push('');
     out.push(
       table(
-        [
-          'fixed rate (open loop)',
-          'OK/s',
-          'not OK',
-          'p50 ms',
-          'p99 ms',
-          'p99.9 ms',
-          'max ms',
-          'CPU %',
-          'CPU µs/req',
-          'RSS peak MB (sampled)',
-          'CPU other %',
-        ],
-        peer.fixedRate.map((r) => {
-          const o = r.measured.result;
-          return [
-            mark(`${r.target}, ${n(o.rate)}/s`, r.measured),
-            n(o.okPerSec),
-            n(o.notOk),
-            f(o.latencyMs.p50),
-            f(o.latencyMs.p99),
-            f(o.latencyMs.p999),
-            f(o.latencyMs.max),
-            cpu(r.measured.cpu, r.target),
-            f(r.cpuUsPerRequest, 0),
-            f(r.sampledPeakRssMB),
-            f(r.measured.cpu.otherPercentOfCore, 0),
-          ];
-        }),
+        [...openHeader('fixed rate (open loop)', 'server'), 'RSS peak MB (sampled)'],
+        peer.fixedRate.map((r) => [
+          ...openRow(r.target, r.measured, r.target),
+          f(r.sampledPeakRssMB),
+        ]),
       ),
     );
   }
