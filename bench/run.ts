@@ -973,6 +973,9 @@ async function spoolPhase(ctx: Context): Promise<SpoolRun> {
   }
 }
 
+/** The fixed rate of the peer phase: the middle of the bridge's own fixed rates. */
+const PEER_RATE = 1000;
+
 /**
  * The bridge against a peer doing the same job (issue 16): both processes started once, on
  * topics of their own on the same broker; a pre-flight that fails the run unless both answer and
@@ -981,9 +984,6 @@ async function spoolPhase(ctx: Context): Promise<SpoolRun> {
  * then each at PEER_RATE per second (open loop, `fixedRateSec`), the cost well under the ceiling.
  * Both processes are in every CPU account, so neither counts as "other" work while idle.
  */
-/** The fixed rate of the peer phase: the middle of the bridge's own fixed rates. */
-const PEER_RATE = 1000;
-
 async function peerPhase(ctx: Context, build: PeerBuild): Promise<PeerRun> {
   const { options } = ctx;
   const bridgeTopic = await newTopic(ctx, 'peer-bridge');

@@ -10,10 +10,7 @@ import { resolveKafka } from './kafka-broker';
 import type { ResolvedKafka } from './kafka-broker';
 
 /** Shared with kafka-global-teardown.ts (same process, same globalThis). */
-export type KafkaGlobal = typeof globalThis & {
-  __KAFKA_TEST_BROKER__?: ResolvedKafka;
-  __BRIDGE_TEST_TMP__?: string;
-};
+export type KafkaGlobal = typeof globalThis & { __KAFKA_TEST_BROKER__?: ResolvedKafka };
 
 /** Projects whose tests run without a broker. */
 const BROKERLESS = new Set(['unit']);
@@ -38,10 +35,9 @@ export function selectedProjects(argv: readonly string[]): string[] | undefined 
 }
 
 export default async function globalSetup(): Promise<void> {
-  // One folder for this run's throw-away files (see testTempDir), deleted by the teardown.
-  const tmp = mkdtempSync(join(tmpdir(), 'bridge-tests-'));
-  process.env.BRIDGE_TEST_TMP = tmp;
-  (globalThis as KafkaGlobal).__BRIDGE_TEST_TMP__ = tmp;
+  // One folder for this run's throw-away files (testTempDir), deleted by the teardown; the
+  // workers inherit the variable.
+  process.env.BRIDGE_TEST_TMP = mkdtempSync(join(tmpdir(), 'bridge-tests-'));
   const selected = selectedProjects(process.argv);
   if (selected && selected.length > 0 && selected.every((name) => BROKERLESS.has(name))) return;
   const started = Date.now();

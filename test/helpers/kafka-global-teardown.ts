@@ -7,9 +7,10 @@ import type { KafkaGlobal } from './kafka-global-setup';
 
 export default async function globalTeardown(): Promise<void> {
   const g = globalThis as KafkaGlobal;
-  if (g.__BRIDGE_TEST_TMP__ !== undefined) {
-    rmSync(g.__BRIDGE_TEST_TMP__, { recursive: true, force: true });
-    delete g.__BRIDGE_TEST_TMP__;
+  const tmp = process.env.BRIDGE_TEST_TMP; // set by kafka-global-setup.ts, same process
+  if (tmp !== undefined) {
+    rmSync(tmp, { recursive: true, force: true });
+    delete process.env.BRIDGE_TEST_TMP;
   }
   const kafka = g.__KAFKA_TEST_BROKER__;
   if (kafka === undefined) return;
