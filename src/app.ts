@@ -49,7 +49,8 @@ export interface Bridge {
 /**
  * Limits against slow and abusive clients (issue 14), on Node's listener: request line and
  * headers within `connections.headersTimeoutMs` (Node counts from a request's first byte, so an
- * idle keep-alive connection is governed by `keepAliveTimeoutMs` alone), the whole request
+ * idle keep-alive connection is governed by `keepAliveTimeoutMs` alone; a new connection from its
+ * opening, src/http/client-error.ts), the whole request
  * within that plus the payload timeout, and at most `maxConnections` sockets. Pipelined requests
  * are answered in order, at most `maxPipelinedRequests` behind the one under way (the callback
  * plugin's src/http/pipeline-limit.ts), and Node stops reading a socket whose answers are not

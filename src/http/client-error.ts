@@ -41,6 +41,14 @@ export function installClientErrorHandler(
       socket.destroy();
       return;
     }
+    // A connection that has not sent a byte within `headersTimeout` (Node times a fresh
+    // connection from its opening, an idle keep-alive one not at all): nothing was asked, so it is
+    // closed without an answer and is not counted as a refused callback. Node would answer 408.
+    // `bytesRead` counts plaintext bytes on a TLS socket too (checked on Node 24).
+    if (code === 'ERR_HTTP_REQUEST_TIMEOUT' && socket.bytesRead === 0) {
+      socket.destroy();
+      return;
+    }
     seen.set(socket, code);
     const refuse = (): void => {
       const refusal = foreignRejection({ status: undefined, message: '', parserError: code });

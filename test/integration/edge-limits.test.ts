@@ -135,6 +135,7 @@ describe('slow and abusive clients', () => {
   });
 
   it('closes connections that never send a byte, and refuses sockets past maxConnections', async () => {
+    const timeoutsBefore = await rejected('request_timeout');
     const sockets = await Promise.all(
       Array.from({ length: 60 }, () => open(b.port).catch(() => undefined)),
     );
@@ -143,6 +144,9 @@ describe('slow and abusive clients', () => {
     await until(() => watched.filter((w) => w.closedAt !== undefined).length >= 20, 1_000);
     // The silent ones are cut by the headers timeout; then callbacks are answered again.
     await until(() => watched.every((w) => w.closedAt !== undefined), 4_000);
+    // Nothing was asked on them: no answer, and no refused callback counted.
+    expect(watched.map((w) => w.text).filter((text) => text !== '')).toEqual([]);
+    expect(await rejected('request_timeout')).toBe(timeoutsBefore);
     const normal = await timedCallback(b.port);
     expect(normal.status).toBe(200);
     expect(normal.ms).toBeLessThan(2_000);
