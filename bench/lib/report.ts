@@ -275,7 +275,7 @@ export function renderReport(results: BenchResults): string {
       f(s.memory.peakRssMB),
       f(s.vmHwmMB),
       f(s.memory.peakHeapUsedMB),
-      `RSS ${f(s.memory.startRssMB)} → ${f(s.memory.endRssMB)} MB (2nd half ${f(s.memory.rssTrendMBPerMin, 2)} MB/min); heap floor ${f(s.memory.startHeapUsedMB)} → ${f(s.memory.endHeapUsedMB)} MB (2nd half ${f(s.memory.heapUsedTrendMBPerMin, 2)} MB/min)`,
+      `RSS ${f(s.memory.startRssMB)} → ${f(s.memory.endRssMB)} MB (2nd half ${f(s.memory.rssTrendMBPerMin, 2)} MB/min${s.memory.rssPeakRiseMB === undefined ? '' : `, highest ${f(s.memory.rssPeakRiseMB)} MB over the 1st half's`}); heap floor ${f(s.memory.startHeapUsedMB)} → ${f(s.memory.endHeapUsedMB)} MB (2nd half ${f(s.memory.heapUsedTrendMBPerMin, 2)} MB/min)`,
       `p50 ${f(s.load.result.latencyMs.p50, 2)} / p99 ${f(s.load.result.latencyMs.p99, 2)} / p99.9 ${f(s.load.result.latencyMs.p999, 2)} / max ${f(s.load.result.latencyMs.max)} ms, ${n(s.load.result.notOk)} not OK, ${n(s.eventsSpooled)} spooled`,
     ]);
   }

@@ -65,6 +65,11 @@ export interface MemoryStats {
   /** Least-squares slopes over the same buckets, for reference. */
   rssSlopeMBPerMin: number;
   heapUsedSlopeMBPerMin: number;
+  /**
+   * Highest RSS sample of the second half of the buckets minus that of the first half, MB: what
+   * RSS growth judges (absent in runs before 2026-11-30 evening, judged by `rssTrendMBPerMin`).
+   */
+  rssPeakRiseMB?: number;
 }
 
 export interface BridgeRun {
