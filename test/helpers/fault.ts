@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BridgeProcess } from './bridge-process';
+import type { BridgeProcess, Cleanup } from './bridge-process';
 import { readMetrics } from './bridge-process';
 import type { ConsumedMessage, LocalBroker } from './kafka-broker';
 import {
@@ -93,6 +93,34 @@ export async function startFaultBroker(): Promise<FaultBroker> {
       }
     },
   };
+}
+
+/**
+ * The hooks a fault test file with a private broker needs: `startFaultBroker` before all tests,
+ * after each test its `cleanups` (last pushed first, failures ignored) and then the broker
+ * brought back to "running", and the broker disposed after all. Call it once at the top of the
+ * file; `broker()` is the running broker inside tests and hooks (it throws before `beforeAll`).
+ */
+export function useFaultBroker(): { broker: () => FaultBroker; cleanups: Cleanup[] } {
+  let started: FaultBroker | undefined;
+  const cleanups: Cleanup[] = [];
+  beforeAll(async () => {
+    started = await startFaultBroker();
+  }, 180_000);
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await Promise.resolve(cleanup()).catch(() => undefined);
+    }
+    await broker().ensureRunning();
+  }, 120_000);
+  afterAll(async () => {
+    await started?.dispose();
+  }, 60_000);
+  const broker = (): FaultBroker => {
+    if (started === undefined) throw new Error('the fault broker is not started yet (beforeAll)');
+    return started;
+  };
+  return { broker, cleanups };
 }
 
 /**
