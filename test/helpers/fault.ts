@@ -9,7 +9,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BridgeProcess, Cleanup } from './bridge-process';
-import { readMetrics } from './bridge-process';
+import { bridgeEnv, readMetrics } from './bridge-process';
 import type { ConsumedMessage, LocalBroker } from './kafka-broker';
 import {
   REPO_ROOT,
@@ -19,7 +19,6 @@ import {
   startLocalBroker,
 } from './kafka-broker';
 import type { LoadOptions, LoadSummary } from './load-generator';
-import { APP_ID, TOKEN } from './tencent';
 
 export type { LoadOptions, LoadSummary, RequestRecord } from './load-generator';
 
@@ -151,19 +150,18 @@ export function faultBridgeEnv(
   topic: string,
   extra: Record<string, string> = {},
 ): Record<string, string> {
-  return {
-    TENCENT_SDK_APP_ID: APP_ID,
-    TENCENT_CALLBACK_TOKEN: TOKEN,
-    KAFKA_BROKERS: brokers,
-    KAFKA_TOPIC: topic,
-    KAFKA_QUARANTINE_TOPIC: `${topic}.quarantine`,
-    KAFKA_RETRY_RETRIES: '2',
-    KAFKA_RETRY_MAX_RETRY_TIME_MS: '500',
-    SPOOL_DRAIN_BACKOFF_MIN_MS: '100',
-    SPOOL_DRAIN_BACKOFF_MAX_MS: '1000',
-    LOG_LEVEL: 'info',
-    ...extra,
-  };
+  return bridgeEnv(
+    topic,
+    {
+      KAFKA_RETRY_RETRIES: '2',
+      KAFKA_RETRY_MAX_RETRY_TIME_MS: '500',
+      SPOOL_DRAIN_BACKOFF_MIN_MS: '100',
+      SPOOL_DRAIN_BACKOFF_MAX_MS: '1000',
+      LOG_LEVEL: 'info',
+      ...extra,
+    },
+    brokers,
+  );
 }
 
 /** One metric (0 when absent: prom-client omits labelled counters never incremented). */
