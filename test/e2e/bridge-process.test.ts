@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { ROOM_CREATED_V1 } from '../../src/events/room-created-v1';
 import { brokers, uniqueTopic } from '../helpers/bridge';
 import type { BridgeProcess } from '../helpers/bridge-process';
-import { readMetrics, startBridgeProcess } from '../helpers/bridge-process';
+import { bridgeEnv, readMetrics, startBridgeProcess } from '../helpers/bridge-process';
 import { assertMatchesSchema } from '../helpers/event-schema';
 import { consumeAll, createTopic } from '../helpers/kafka-broker';
 import { kcatConsume } from '../helpers/kcat';
@@ -56,16 +56,7 @@ const rawHead = (headers: string) =>
   `POST ${callbackUrl()} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n${headers}\r\n`;
 const rawChunk = (text: string) => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`;
 
-function env(topic: string): Record<string, string> {
-  return {
-    TENCENT_SDK_APP_ID: APP_ID,
-    TENCENT_CALLBACK_TOKEN: TOKEN,
-    KAFKA_BROKERS: brokers(),
-    KAFKA_TOPIC: topic,
-    KAFKA_QUARANTINE_TOPIC: `${topic}.quarantine`,
-    LOG_LEVEL: 'info',
-  };
-}
+const env = (topic: string) => bridgeEnv(topic, { LOG_LEVEL: 'info' });
 
 describe('the built service as a process, with the real broker', () => {
   it('verifies, publishes and counts signed callbacks; kafkajs and kcat read the same events', async () => {

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { quarantineRecord } from '../../src/events/quarantine';
 import { brokers, uniqueTopic } from '../helpers/bridge';
 import type { BridgeProcess } from '../helpers/bridge-process';
-import { startBridgeProcessWithCleanup } from '../helpers/bridge-process';
-import { runCli, setTopicConfig } from '../helpers/cli-process';
+import { bridgeEnv, startBridgeProcessWithCleanup } from '../helpers/bridge-process';
+import { runCli, sendFlags, setTopicConfig } from '../helpers/cli-process';
 import { readTopic, waitFor, waitKafkaConnected } from '../helpers/fault';
 import { createKafkaClient, createTopic } from '../helpers/kafka-broker';
 import { sampleText } from '../helpers/samples';
-import { APP_ID, TOKEN } from '../helpers/tencent';
+import { APP_ID } from '../helpers/tencent';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -43,25 +43,10 @@ describe('replay-quarantine against the built service and the real broker', () =
     await createTopic(brokers(), quarantine, 1);
     const dir = mkdtempSync(join(tmpdir(), 'cli-replay-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const env = {
-      TENCENT_SDK_APP_ID: APP_ID,
-      TENCENT_CALLBACK_TOKEN: TOKEN,
-      KAFKA_BROKERS: brokers(),
-      KAFKA_TOPIC: topic,
-      KAFKA_QUARANTINE_TOPIC: quarantine,
-      SPOOL_DIR: dir,
-      LOG_LEVEL: 'info',
-    };
+    const env = bridgeEnv(topic, { SPOOL_DIR: dir, LOG_LEVEL: 'info' });
     const bridge: BridgeProcess = await startBridgeProcessWithCleanup(cleanups, env);
     await waitKafkaConnected(bridge);
-    const auth = [
-      '--url',
-      `${bridge.webhook}/webhooks/tencent/live`,
-      '--app-id',
-      APP_ID,
-      '--token',
-      TOKEN,
-    ];
+    const auth = sendFlags(bridge);
     const file = (name: string, body: unknown) => {
       const path = join(dir, name);
       writeFileSync(path, typeof body === 'string' ? body : JSON.stringify(body));

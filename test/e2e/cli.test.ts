@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brokers, uniqueTopic } from '../helpers/bridge';
 import type { BridgeProcess } from '../helpers/bridge-process';
-import { freePort, startBridgeProcessWithCleanup } from '../helpers/bridge-process';
-import { runCli, setTopicConfig } from '../helpers/cli-process';
+import { bridgeEnv, freePort, startBridgeProcessWithCleanup } from '../helpers/bridge-process';
+import { runCli, sendFlags, setTopicConfig } from '../helpers/cli-process';
 import { waitFor, readTopic, waitKafkaConnected } from '../helpers/fault';
 import { createTopic } from '../helpers/kafka-broker';
 import { kcatConsume } from '../helpers/kcat';
@@ -23,17 +23,8 @@ function tempDir(prefix: string): string {
 }
 
 /** The environment a bridge and its CLI share: the same config, as in one container. */
-function bridgeEnv(topic: string, quarantine: string, spoolDir: string): Record<string, string> {
-  return {
-    TENCENT_SDK_APP_ID: APP_ID,
-    TENCENT_CALLBACK_TOKEN: TOKEN,
-    KAFKA_BROKERS: brokers(),
-    KAFKA_TOPIC: topic,
-    KAFKA_QUARANTINE_TOPIC: quarantine,
-    SPOOL_DIR: spoolDir,
-    LOG_LEVEL: 'info',
-  };
-}
+const cliEnv = (topic: string, spoolDir: string) =>
+  bridgeEnv(topic, { SPOOL_DIR: spoolDir, LOG_LEVEL: 'info' });
 
 function start(env: Record<string, string>): Promise<BridgeProcess> {
   return startBridgeProcessWithCleanup(cleanups, env);
@@ -56,9 +47,9 @@ describe('the operator CLI against the built service and the real broker', () =>
     const quarantine = `${topic}.quarantine`;
     await createTopic(brokers(), topic, 1);
     await createTopic(brokers(), quarantine, 1);
-    const bridge = await start(bridgeEnv(topic, quarantine, tempDir('cli-send-')));
+    const bridge = await start(cliEnv(topic, tempDir('cli-send-')));
     const url = `${bridge.webhook}/webhooks/tencent/live`;
-    const auth = ['--url', url, '--app-id', APP_ID, '--token', TOKEN];
+    const auth = sendFlags(bridge);
 
     const first = await runCli(['send', ...auth]);
     expect(first.code).toBe(0);
@@ -206,17 +197,10 @@ describe('the operator CLI against the built service and the real broker', () =>
     await createTopic(brokers(), topic, 1, tiny);
     await createTopic(brokers(), quarantine, 1, tiny);
     const spoolDir = tempDir('cli-dead-');
-    const env = bridgeEnv(topic, quarantine, spoolDir);
+    const env = cliEnv(topic, spoolDir);
     const bridge = await start(env);
     await waitKafkaConnected(bridge);
-    const auth = [
-      '--url',
-      `${bridge.webhook}/webhooks/tencent/live`,
-      '--app-id',
-      APP_ID,
-      '--token',
-      TOKEN,
-    ];
+    const auth = sendFlags(bridge);
     // too large for the topic and for the quarantine topic: only the dead-letter table is left
     const big = JSON.parse(sampleText('create-room')) as { RoomInfo: Record<string, unknown> };
     big.RoomInfo.CustomInfo = 'x'.repeat(10_000);

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { brokers, uniqueTopic } from '../helpers/bridge';
-import { freePort, killBridge, startBridgeProcess } from '../helpers/bridge-process';
+import { bridgeEnv, freePort, killBridge, startBridgeProcess } from '../helpers/bridge-process';
 import { runNode } from '../helpers/cli-process';
 import { consumeAll, createKafkaClient, createTopic } from '../helpers/kafka-broker';
 import { sampleText } from '../helpers/samples';
-import { APP_ID, TOKEN, callbackUrl } from '../helpers/tencent';
+import { APP_ID, callbackUrl } from '../helpers/tencent';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -18,15 +18,12 @@ describe('examples/consumer.ts against the built service and the real broker', (
     await createTopic(brokers(), topic, 1);
     await createTopic(brokers(), `${topic}.quarantine`, 1);
     const adminPort = await freePort();
-    const bridge = await startBridgeProcess({
-      ADMIN_PORT: String(adminPort),
-      EVENTS_DATA_SCHEMA_BASE_URL: `http://127.0.0.1:${adminPort}/schemas`,
-      TENCENT_SDK_APP_ID: APP_ID,
-      TENCENT_CALLBACK_TOKEN: TOKEN,
-      KAFKA_BROKERS: brokers(),
-      KAFKA_TOPIC: topic,
-      KAFKA_QUARANTINE_TOPIC: `${topic}.quarantine`,
-    });
+    const bridge = await startBridgeProcess(
+      bridgeEnv(topic, {
+        ADMIN_PORT: String(adminPort),
+        EVENTS_DATA_SCHEMA_BASE_URL: `http://127.0.0.1:${adminPort}/schemas`,
+      }),
+    );
     try {
       const ids: string[] = [];
       for (const command of [

@@ -4,12 +4,12 @@ import { COMMAND_TABLE, commandFor } from '../../src/pipeline/command-table';
 import { parseJsonBody } from '../../src/tencent/json';
 import { brokers, uniqueTopic } from '../helpers/bridge';
 import type { BridgeProcess } from '../helpers/bridge-process';
-import { freePort, readMetrics, startBridgeProcess } from '../helpers/bridge-process';
+import { bridgeEnv, freePort, readMetrics, startBridgeProcess } from '../helpers/bridge-process';
 import { assertMatchesSchema } from '../helpers/event-schema';
 import { createTopic } from '../helpers/kafka-broker';
 import { kcatConsume } from '../helpers/kcat';
 import { ALL_COMMANDS, sampleText } from '../helpers/samples';
-import { APP_ID, TOKEN, callbackUrl } from '../helpers/tencent';
+import { APP_ID, callbackUrl } from '../helpers/tencent';
 
 async function post(bridge: BridgeProcess, command: string, body: string) {
   const response = await fetch(bridge.webhook + callbackUrl({ command }), {
@@ -46,20 +46,17 @@ describe('every Live callback through the built service, read back with kcat', (
       await createTopic(brokers(), name, 3);
     }
     const adminPort = await freePort();
-    const bridge = await startBridgeProcess({
-      ADMIN_PORT: String(adminPort),
-      // ce_dataschema points at the bridge's own admin port, which serves schemas/
-      EVENTS_DATA_SCHEMA_BASE_URL: `http://127.0.0.1:${adminPort}/schemas`,
-      TENCENT_SDK_APP_ID: APP_ID,
-      TENCENT_CALLBACK_TOKEN: TOKEN,
-      KAFKA_BROKERS: brokers(),
-      KAFKA_TOPIC: topic,
-      KAFKA_QUARANTINE_TOPIC: quarantineTopic,
-      KAFKA_TOPIC_BY_ENTITY: JSON.stringify({ member: memberTopic }),
-      CALLBACKS_BEFORE_VERDICTS: JSON.stringify({ 'Live.CallbackBeforeSendGift': 'block' }),
-      CALLBACKS_PUBLISH_BEFORE_EVENTS: 'true',
-      LOG_LEVEL: 'info',
-    });
+    const bridge = await startBridgeProcess(
+      bridgeEnv(topic, {
+        ADMIN_PORT: String(adminPort),
+        // ce_dataschema points at the bridge's own admin port, which serves schemas/
+        EVENTS_DATA_SCHEMA_BASE_URL: `http://127.0.0.1:${adminPort}/schemas`,
+        KAFKA_TOPIC_BY_ENTITY: JSON.stringify({ member: memberTopic }),
+        CALLBACKS_BEFORE_VERDICTS: JSON.stringify({ 'Live.CallbackBeforeSendGift': 'block' }),
+        CALLBACKS_PUBLISH_BEFORE_EVENTS: 'true',
+        LOG_LEVEL: 'info',
+      }),
+    );
     try {
       const ids = new Map<string, string>(); // event id → command
       for (const [n, command] of ALL_COMMANDS.entries()) {

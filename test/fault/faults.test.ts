@@ -14,7 +14,6 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BridgeProcess } from '../helpers/bridge-process';
 import { killBridge, readMetrics, startBridgeProcess } from '../helpers/bridge-process';
-import type { FaultBroker } from '../helpers/fault';
 import {
   compareById,
   KAFKA_CLIENTS,
@@ -25,9 +24,9 @@ import {
   portOf,
   readTopic,
   sleep,
-  startFaultBroker,
   startLoad,
   tail,
+  useFaultBroker,
   waitFor,
   waitKafkaConnected,
   waitSpoolDrained,
@@ -40,21 +39,7 @@ const TENCENT_TIMEOUT_MS = 2000;
 const SUITE = 'fault tolerance of the built bridge under steady load';
 const OVERLOADED_BODY = { ActionStatus: 'FAIL', ErrorInfo: 'spool is full', ErrorCode: 50303 };
 
-let broker: FaultBroker;
-const cleanups: (() => Promise<void>)[] = [];
-
-beforeAll(async () => {
-  broker = await startFaultBroker();
-}, 180_000);
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-  await broker.ensureRunning();
-}, 120_000);
-
-afterAll(async () => {
-  await broker?.dispose();
-}, 60_000);
+const { broker, cleanups } = useFaultBroker();
 
 function topicName(prefix: string): string {
   return `fault-${prefix}-${randomUUID().slice(0, 8)}`;
@@ -104,9 +89,9 @@ async function bridgeOnNewTopic(
   extraEnv: Record<string, string> = {},
 ): Promise<{ topic: string; env: Record<string, string>; bridge: BridgeProcess }> {
   const topic = topicName(prefix);
-  await createTopic(broker.brokers, topic, 3);
-  await createTopic(broker.brokers, `${topic}.quarantine`, 1);
-  const env = faultBridgeEnv(broker.brokers, topic, extraEnv);
+  await createTopic(broker().brokers, topic, 3);
+  await createTopic(broker().brokers, `${topic}.quarantine`, 1);
+  const env = faultBridgeEnv(broker().brokers, topic, extraEnv);
   const bridge = await startBridge(env);
   await waitKafkaConnected(bridge);
   return { topic, env, bridge };
@@ -155,7 +140,7 @@ describe.each(KAFKA_CLIENTS)(`${SUITE} (%s)`, (client) => {
     const { topic, bridge } = await bridgeOnNewTopic('kill', { KAFKA_CLIENT: client });
     const run = steadyLoad(bridge, topic, 50, 42);
     await sleep(5000);
-    await broker.kill();
+    await broker().kill();
     const killedAt = Date.now();
     // The bridge noticed: Kafka did not ack in time, so it spools.
     await waitFor(
@@ -166,11 +151,11 @@ describe.each(KAFKA_CLIENTS)(`${SUITE} (%s)`, (client) => {
     await sleep(Math.max(0, 22_000 - (Date.now() - killedAt)));
     const spooledWhileDown = await metric(bridge, 'live_bridge_events_spooled_total');
     const killedForMs = Date.now() - killedAt;
-    const { at: upAt, drainStartMs } = await kafkaBack(bridge, () => broker.start());
+    const { at: upAt, drainStartMs } = await kafkaBack(bridge, () => broker().start());
     const summary = await run.done;
     await waitSpoolDrained(bridge, spooledWhileDown);
 
-    const c = compareById(summary, await readTopic(broker.brokers, topic));
+    const c = compareById(summary, await readTopic(broker().brokers, topic));
     const metrics = await readMetrics(bridge);
     logResult('1 broker killed', c, {
       killedForMs,
@@ -191,16 +176,16 @@ describe.each(KAFKA_CLIENTS)(`${SUITE} (%s)`, (client) => {
     const { topic, bridge } = await bridgeOnNewTopic('freeze', { KAFKA_CLIENT: client });
     const run = steadyLoad(bridge, topic, 50, 25);
     await sleep(5000);
-    await broker.pause();
+    await broker().pause();
     const pausedAt = Date.now();
     await sleep(8000);
     const spooledWhileFrozen = await metric(bridge, 'live_bridge_events_spooled_total');
-    const { at: resumedAt, drainStartMs } = await kafkaBack(bridge, () => broker.resume());
+    const { at: resumedAt, drainStartMs } = await kafkaBack(bridge, () => broker().resume());
     const frozenMs = resumedAt - pausedAt;
     const summary = await run.done;
     await waitSpoolDrained(bridge, spooledWhileFrozen);
 
-    const c = compareById(summary, await readTopic(broker.brokers, topic));
+    const c = compareById(summary, await readTopic(broker().brokers, topic));
     const metrics = await readMetrics(bridge);
     logResult('2 broker frozen', c, {
       frozenMs,
@@ -223,7 +208,7 @@ describe.each(KAFKA_CLIENTS)(`${SUITE} (%s)`, (client) => {
     } = await bridgeOnNewTopic('bridge-kill', { KAFKA_CLIENT: client });
     const run = steadyLoad(first, topic, 50, 32, { requestTimeoutMs: 3000 });
     await sleep(4000);
-    await broker.kill();
+    await broker().kill();
     let depthBeforeKill = 0;
     await waitFor(
       async () => (depthBeforeKill = await metric(first, 'live_bridge_spool_depth')) >= 150,
@@ -242,11 +227,11 @@ describe.each(KAFKA_CLIENTS)(`${SUITE} (%s)`, (client) => {
     const depthAfterRestart = await metric(second, 'live_bridge_spool_depth');
     expect(depthAfterRestart).toBeGreaterThanOrEqual(depthBeforeKill);
     await sleep(5000); // the new process spools too
-    const { drainStartMs } = await kafkaBack(second, () => broker.start());
+    const { drainStartMs } = await kafkaBack(second, () => broker().start());
     const summary = await run.done;
     await waitSpoolDrained(second, depthAfterRestart);
 
-    const c = compareById(summary, await readTopic(broker.brokers, topic));
+    const c = compareById(summary, await readTopic(broker().brokers, topic));
     logResult('3 bridge killed, Kafka down', c, {
       depthBeforeKill,
       depthAfterRestart,
@@ -272,7 +257,7 @@ describe.each(KAFKA_CLIENTS)(`${SUITE} (%s)`, (client) => {
     });
     const run = steadyLoad(bridge, topic, 50, 30);
     await sleep(3000);
-    await broker.kill();
+    await broker().kill();
     await waitFor(
       async () =>
         (await metric(bridge, 'live_bridge_callbacks_rejected_total{reason="overloaded"}')) > 0,
@@ -282,13 +267,13 @@ describe.each(KAFKA_CLIENTS)(`${SUITE} (%s)`, (client) => {
     await sleep(4000); // keep refusing for a while
     const readyWhileFull = await fetch(`${bridge.admin}/readyz`);
     const depthWhileFull = await metric(bridge, 'live_bridge_spool_depth');
-    const { drainStartMs } = await kafkaBack(bridge, () => broker.start());
+    const { drainStartMs } = await kafkaBack(bridge, () => broker().start());
     await waitSpoolDrained(bridge, 150);
     const drainedAt = Date.now();
     const summary = await run.done;
     const metrics = await readMetrics(bridge);
 
-    const c = compareById(summary, await readTopic(broker.brokers, topic));
+    const c = compareById(summary, await readTopic(broker().brokers, topic));
     const refused = summary.requests.filter((r) => r.status === 503);
     const okAfterDrain = summary.requests.filter((r) => r.sentAt > drainedAt);
     logResult('4 spool full', c, {
@@ -323,7 +308,7 @@ describe.each(KAFKA_CLIENTS)(`${SUITE} (%s)`, (client) => {
     const keys = 4;
     const run = steadyLoad(bridge, topic, 80, 28, { mode: 'sequential', keys });
     await sleep(3000);
-    await broker.kill();
+    await broker().kill();
     await sleep(8000);
     // Sample the drain: when it started (first drained event) and when the spool was empty.
     const samples: { at: number; depth: number; drained: number }[] = [];
@@ -342,7 +327,7 @@ describe.each(KAFKA_CLIENTS)(`${SUITE} (%s)`, (client) => {
       }
     })();
     const depthAtRestart = await metric(bridge, 'live_bridge_spool_depth');
-    await broker.start();
+    await broker().start();
     const summary = await run.done;
     await waitSpoolDrained(bridge, depthAtRestart);
     sampling = false;
@@ -356,7 +341,7 @@ describe.each(KAFKA_CLIENTS)(`${SUITE} (%s)`, (client) => {
       (r) => r.status === 200 && r.answeredAt! > drainStart && r.answeredAt! < drainEnd,
     ).length;
 
-    const messages = await readTopic(broker.brokers, topic);
+    const messages = await readTopic(broker().brokers, topic);
     const c = compareById(summary, messages);
     const okIds = new Set(summary.okIds);
     const outOfOrder: string[] = [];
@@ -400,13 +385,13 @@ describe.each(KAFKA_CLIENTS)(`${SUITE} (%s)`, (client) => {
     const up = await load({ ...burst, url: bridge.webhook, roomPrefix: `${topic}-up` }).done;
     const spooledUp = await metric(bridge, 'live_bridge_events_spooled_total');
     // Kafka down: the first delivery of each is spooled, the re-deliveries hit the dedupe.
-    await broker.kill();
+    await broker().kill();
     const down = await load({ ...burst, url: bridge.webhook, roomPrefix: `${topic}-down` }).done;
     const spooled = await metric(bridge, 'live_bridge_events_spooled_total');
-    await broker.start();
+    await broker().start();
     await waitSpoolDrained(bridge, spooled);
 
-    const messages = await readTopic(broker.brokers, topic);
+    const messages = await readTopic(broker().brokers, topic);
     const c = compareById([up, down], messages);
     const metrics = await readMetrics(bridge);
     logResult('6 duplicates', c, {

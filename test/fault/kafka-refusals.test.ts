@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BridgeProcess } from '../helpers/bridge-process';
 import { readMetrics, startBridgeProcessWithCleanup } from '../helpers/bridge-process';
-import type { FaultBroker } from '../helpers/fault';
 import {
   compareById,
   KAFKA_CLIENTS,
@@ -21,9 +20,9 @@ import {
   metric,
   readTopic,
   sleep,
-  startFaultBroker,
   startLoad,
   tail,
+  useFaultBroker,
   waitFor,
   waitKafkaConnected,
   waitSpoolDrained,
@@ -32,22 +31,7 @@ import { createKafkaClient, createTopic } from '../helpers/kafka-broker';
 import { callbackUrl, createRoomBody } from '../helpers/tencent';
 import { createSqliteSpool } from '../../src/spool';
 
-let broker: FaultBroker;
-const cleanups: (() => Promise<void> | void)[] = [];
-
-beforeAll(async () => {
-  broker = await startFaultBroker();
-}, 180_000);
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse())
-    await Promise.resolve(cleanup()).catch(() => undefined);
-  await broker.ensureRunning();
-}, 120_000);
-
-afterAll(async () => {
-  await broker?.dispose();
-}, 60_000);
+const { broker, cleanups } = useFaultBroker();
 
 const name = (prefix: string): string => `refusal-${prefix}-${randomUUID().slice(0, 8)}`;
 
@@ -87,13 +71,13 @@ async function topics(
   const quarantine = `${topic}.quarantine`;
   const configs =
     maxBytes === undefined ? [] : [{ name: 'max.message.bytes', value: String(maxBytes) }];
-  await createTopic(broker.brokers, topic, 3, configs);
-  await createTopic(broker.brokers, quarantine, 1);
+  await createTopic(broker().brokers, topic, 3, configs);
+  await createTopic(broker().brokers, quarantine, 1);
   return { topic, quarantine };
 }
 
 function env(topic: string, quarantine: string, extra: Record<string, string> = {}) {
-  return faultBridgeEnv(broker.brokers, topic, { KAFKA_QUARANTINE_TOPIC: quarantine, ...extra });
+  return faultBridgeEnv(broker().brokers, topic, { KAFKA_QUARANTINE_TOPIC: quarantine, ...extra });
 }
 
 /**
@@ -110,7 +94,7 @@ async function waitForIds(
   await waitFor(
     async () => {
       const ids = new Set(
-        (await readTopic(broker.brokers, topic, 5000)).map((m) => m.headers.ce_id),
+        (await readTopic(broker().brokers, topic, 5000)).map((m) => m.headers.ce_id),
       );
       missing = expected.filter((id) => id === null || !ids.has(id));
       return missing.length === 0;
@@ -141,7 +125,7 @@ describe.each(KAFKA_CLIENTS)(
       expect(big.status).toBe(200);
       await deliverTwentyWithin10s(bridge, topic);
 
-      const [quarantined] = await readTopic(broker.brokers, quarantine, 10_000);
+      const [quarantined] = await readTopic(broker().brokers, quarantine, 10_000);
       expect(quarantined?.headers).toMatchObject({
         ce_id: big.eventId,
         ce_quarantinereason: 'kafka_refused',
@@ -189,14 +173,14 @@ describe.each(KAFKA_CLIENTS)(
         env(topic, quarantine, { KAFKA_CLIENT: client, SPOOL_DIR: spoolDir }),
       );
       await deliverTwentyWithin10s(bridge, topic);
-      const quarantined = await readTopic(broker.brokers, quarantine, 10_000);
+      const quarantined = await readTopic(broker().brokers, quarantine, 10_000);
       expect(quarantined.map((m) => m.headers.ce_id)).toEqual(['old-oversized']);
     }, 90_000);
 
     it('a configured topic that does not exist at start: exit 1 with one line naming it and both fixes', async () => {
       const topic = name('missing');
       const quarantine = `${topic}.quarantine`;
-      await createTopic(broker.brokers, quarantine, 1);
+      await createTopic(broker().brokers, quarantine, 1);
       const bridge = await startBridgeProcessWithCleanup(
         cleanups,
         env(topic, quarantine, { KAFKA_CLIENT: client }),
@@ -227,7 +211,7 @@ describe.each(KAFKA_CLIENTS)(
         10_000,
         () => 'topic never available',
       );
-      const admin = createKafkaClient(broker.brokers, 'delete-topic').admin();
+      const admin = createKafkaClient(broker().brokers, 'delete-topic').admin();
       await admin.connect();
       cleanups.push(() => admin.disconnect());
       await admin.deleteTopics({ topics: [topic], timeout: 15_000 });
@@ -247,7 +231,7 @@ describe.each(KAFKA_CLIENTS)(
         .filter((l) => l.includes('does not exist'));
       expect(missingLines).toHaveLength(1);
 
-      await createTopic(broker.brokers, topic, 3);
+      await createTopic(broker().brokers, topic, 3);
       await waitSpoolDrained(bridge, 1, 60_000);
       await waitForIds(topic, whileMissing, 30_000);
       await waitFor(
@@ -298,12 +282,12 @@ describe.each(KAFKA_CLIENTS)(
         await run.done.catch(() => undefined);
       });
       await sleep(4000);
-      await broker.kill();
+      await broker().kill();
       await sleep(20_000);
-      await broker.start();
+      await broker().start();
       const summary = await run.done;
       await waitSpoolDrained(bridge, 1, 90_000);
-      const c = compareById(summary, await readTopic(broker.brokers, topic));
+      const c = compareById(summary, await readTopic(broker().brokers, topic));
       logResult(prefix, c, {
         maxAnswerMs: summary.maxLatencyMs,
         p99AnswerMs: summary.p99LatencyMs,

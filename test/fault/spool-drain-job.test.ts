@@ -11,36 +11,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BridgeProcess } from '../helpers/bridge-process';
 import { startBridgeProcessWithCleanup } from '../helpers/bridge-process';
-import type { FaultBroker } from '../helpers/fault';
 import {
   KAFKA_CLIENTS,
   faultBridgeEnv,
   readTopic,
-  startFaultBroker,
   tail,
+  useFaultBroker,
   waitFor,
 } from '../helpers/fault';
 import { REPO_ROOT, createTopic } from '../helpers/kafka-broker';
 import { callbackUrl, createRoomBody } from '../helpers/tencent';
 
 const CLI = join(REPO_ROOT, 'dist', 'src', 'cli.js');
-let broker: FaultBroker;
-const cleanups: (() => Promise<void> | void)[] = [];
-
-beforeAll(async () => {
-  broker = await startFaultBroker();
-}, 180_000);
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) {
-    await Promise.resolve(cleanup()).catch(() => undefined);
-  }
-  await broker.ensureRunning();
-}, 120_000);
-
-afterAll(async () => {
-  await broker?.dispose();
-}, 60_000);
+const { broker, cleanups } = useFaultBroker();
 
 /** Runs the drain Job's command with the bridge's environment; resolves with its exit code. */
 function drainCommand(env: Record<string, string>): Promise<{ code: number; output: string }> {
@@ -67,17 +50,17 @@ describe('the drain entry point of the chart drain Job', () => {
     'delivers what a bridge left spooled at SIGTERM with Kafka down: every OK id in Kafka exactly once (%s)',
     async (client) => {
       const topic = `drain-${randomUUID().slice(0, 8)}`;
-      await createTopic(broker.brokers, topic, 3);
-      await createTopic(broker.brokers, `${topic}.quarantine`, 1);
+      await createTopic(broker().brokers, topic, 3);
+      await createTopic(broker().brokers, `${topic}.quarantine`, 1);
       const spoolDir = mkdtempSync(join(tmpdir(), 'drain-job-'));
       cleanups.push(() => rmSync(spoolDir, { recursive: true, force: true }));
-      const env = faultBridgeEnv(broker.brokers, topic, {
+      const env = faultBridgeEnv(broker().brokers, topic, {
         KAFKA_CLIENT: client,
         SPOOL_DIR: spoolDir,
         SHUTDOWN_GRACE_MS: '2000',
       });
 
-      await broker.kill();
+      await broker().kill();
       const bridge = await startBridge(env);
       const okd: string[] = [];
       for (let i = 0; i < 50; i++) {
@@ -100,12 +83,12 @@ describe('the drain entry point of the chart drain Job', () => {
       expect(leftLine).toBeDefined();
       expect(JSON.parse(leftLine!)).toMatchObject({ depth: 50 });
 
-      await broker.start();
+      await broker().start();
       const drain = await drainCommand(env);
       expect({ code: drain.code, output: tail(drain.output) }).toMatchObject({ code: 0 });
       expect(drain.output).toContain('spool drained');
 
-      const ids = (await readTopic(broker.brokers, topic)).map((m) => m.headers.ce_id);
+      const ids = (await readTopic(broker().brokers, topic)).map((m) => m.headers.ce_id);
       expect(ids.sort()).toEqual([...okd].sort());
     },
     180_000,
@@ -113,11 +96,11 @@ describe('the drain entry point of the chart drain Job', () => {
 
   it('refuses, with exit 3, a spool a running bridge holds', async () => {
     const topic = `drain-held-${randomUUID().slice(0, 8)}`;
-    await createTopic(broker.brokers, topic, 1);
-    await createTopic(broker.brokers, `${topic}.quarantine`, 1);
+    await createTopic(broker().brokers, topic, 1);
+    await createTopic(broker().brokers, `${topic}.quarantine`, 1);
     const spoolDir = mkdtempSync(join(tmpdir(), 'drain-held-'));
     cleanups.push(() => rmSync(spoolDir, { recursive: true, force: true }));
-    const env = faultBridgeEnv(broker.brokers, topic, { SPOOL_DIR: spoolDir });
+    const env = faultBridgeEnv(broker().brokers, topic, { SPOOL_DIR: spoolDir });
     const bridge = await startBridge(env);
     await waitFor(
       () => bridge.output().includes('"msg":"listening"'),

@@ -140,6 +140,27 @@ export async function readMetrics(bridge: BridgeProcess): Promise<Map<string, nu
 }
 
 /**
+ * The environment of a bridge process for the test app (APP_ID, TOKEN) on `kafkaBrokers` (default:
+ * the jest run's broker), publishing to `topic` and quarantining to `<topic>.quarantine`, plus
+ * `extra` (which wins). Use it for every bridge process a test starts; fault tests build on it
+ * through `faultBridgeEnv`.
+ */
+export function bridgeEnv(
+  topic: string,
+  extra: Record<string, string> = {},
+  kafkaBrokers: string = brokers(),
+): Record<string, string> {
+  return {
+    TENCENT_SDK_APP_ID: APP_ID,
+    TENCENT_CALLBACK_TOKEN: TOKEN,
+    KAFKA_BROKERS: kafkaBrokers,
+    KAFKA_TOPIC: topic,
+    KAFKA_QUARANTINE_TOPIC: `${topic}.quarantine`,
+    ...extra,
+  };
+}
+
+/**
  * The built service for one app (the test token) on its own new event and quarantine topics
  * (`<prefix>-<random>`, `….quarantine`) of the test broker.
  */
@@ -150,13 +171,6 @@ export async function startBridgeOnNewTopics(
   const topic = uniqueTopic(prefix);
   await createTopic(brokers(), topic, 1);
   await createTopic(brokers(), `${topic}.quarantine`, 1);
-  const bridge = await startBridgeProcess({
-    TENCENT_SDK_APP_ID: APP_ID,
-    TENCENT_CALLBACK_TOKEN: TOKEN,
-    KAFKA_BROKERS: brokers(),
-    KAFKA_TOPIC: topic,
-    KAFKA_QUARANTINE_TOPIC: `${topic}.quarantine`,
-    ...env,
-  });
+  const bridge = await startBridgeProcess(bridgeEnv(topic, env));
   return { bridge, topic };
 }

@@ -62,6 +62,23 @@ export function testSetup(env: Record<string, string>, logTo?: DestinationStream
 }
 
 /**
+ * `createBridge` over what {@link testSetup} made, with `publisher` and `spool`, wired the way
+ * main.ts wires it. Use it in the helpers that build test bridges over other publishers/spools.
+ */
+export function createTestBridge(
+  setup: ReturnType<typeof testSetup>,
+  publisher: EventPublisher,
+  spool: Spool | undefined,
+): Promise<Bridge> {
+  return createBridge({
+    ...setup,
+    apps: resolveApps(setup.config.tencent.apps),
+    publisher,
+    spool,
+  });
+}
+
+/**
  * A bridge built like main.ts builds it, with a real publisher of the configured client, not listening. With
  * `spoolPath` it gets a real SQLite spool there; without, a failed publish answers 503.
  */
@@ -69,10 +86,8 @@ export async function buildTestBridge(
   env: Record<string, string> = {},
   options: { spoolPath?: string; logTo?: DestinationStream } = {},
 ): Promise<TestBridge> {
-  const { config, registry, metrics, logger } = testSetup(
-    { KAFKA_BROKERS: brokers(), ...env },
-    options.logTo,
-  );
+  const setup = testSetup({ KAFKA_BROKERS: brokers(), ...env }, options.logTo);
+  const { config, registry, metrics, logger } = setup;
   const publisher = createKafkaPublisher({ settings: config.kafka, logger, metrics });
   const spool =
     options.spoolPath === undefined
@@ -85,15 +100,7 @@ export async function buildTestBridge(
             maxAgeSeconds: config.spool.maxAgeSeconds,
           }),
         );
-  const bridge = await createBridge({
-    config,
-    apps: resolveApps(config.tencent.apps),
-    publisher,
-    registry,
-    metrics,
-    logger,
-    spool,
-  });
+  const bridge = await createTestBridge(setup, publisher, spool);
   return { bridge, config, registry, publisher, spool };
 }
 

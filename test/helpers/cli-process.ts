@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigResourceTypes } from 'kafkajs';
+import type { BridgeProcess } from './bridge-process';
 import { createKafkaClient } from './kafka-broker';
+import { APP_ID, TOKEN } from './tencent';
 
 const ROOT = join(__dirname, '..', '..');
 /** The built operator CLI, run as people run it (package.json `bin`). */
@@ -26,6 +28,14 @@ export async function runCli(
 ): Promise<CliRun> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
   return runNode([CLI, ...args], env, options);
+}
+
+/**
+ * `--url <the bridge's callback URL> --app-id APP_ID --token TOKEN`: what `send` (and the other
+ * commands that post to a bridge) need to reach a running test bridge as the test app.
+ */
+export function sendFlags(bridge: BridgeProcess): string[] {
+  return ['--url', `${bridge.webhook}/webhooks/tencent/live`, '--app-id', APP_ID, '--token', TOKEN];
 }
 
 /** Runs `node <argv>` the same way as {@link runCli} (e.g. `--import tsx examples/….ts`). */

@@ -8,8 +8,8 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BridgeProcess } from './bridge-process';
-import { readMetrics } from './bridge-process';
+import type { BridgeProcess, Cleanup } from './bridge-process';
+import { bridgeEnv, readMetrics } from './bridge-process';
 import type { ConsumedMessage, LocalBroker } from './kafka-broker';
 import {
   REPO_ROOT,
@@ -19,7 +19,6 @@ import {
   startLocalBroker,
 } from './kafka-broker';
 import type { LoadOptions, LoadSummary } from './load-generator';
-import { APP_ID, TOKEN } from './tencent';
 
 export type { LoadOptions, LoadSummary, RequestRecord } from './load-generator';
 
@@ -96,6 +95,34 @@ export async function startFaultBroker(): Promise<FaultBroker> {
 }
 
 /**
+ * The hooks a fault test file with a private broker needs: `startFaultBroker` before all tests,
+ * after each test its `cleanups` (last pushed first, failures ignored) and then the broker
+ * brought back to "running", and the broker disposed after all. Call it once at the top of the
+ * file; `broker()` is the running broker inside tests and hooks (it throws before `beforeAll`).
+ */
+export function useFaultBroker(): { broker: () => FaultBroker; cleanups: Cleanup[] } {
+  let started: FaultBroker | undefined;
+  const cleanups: Cleanup[] = [];
+  beforeAll(async () => {
+    started = await startFaultBroker();
+  }, 180_000);
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await Promise.resolve(cleanup()).catch(() => undefined);
+    }
+    await broker().ensureRunning();
+  }, 120_000);
+  afterAll(async () => {
+    await started?.dispose();
+  }, 60_000);
+  const broker = (): FaultBroker => {
+    if (started === undefined) throw new Error('the fault broker is not started yet (beforeAll)');
+    return started;
+  };
+  return { broker, cleanups };
+}
+
+/**
  * The Kafka clients (`kafka.client`) the fault tests run the bridge with: each Kafka fault test
  * runs once per client, through KAFKA_CLIENT.
  */
@@ -123,19 +150,18 @@ export function faultBridgeEnv(
   topic: string,
   extra: Record<string, string> = {},
 ): Record<string, string> {
-  return {
-    TENCENT_SDK_APP_ID: APP_ID,
-    TENCENT_CALLBACK_TOKEN: TOKEN,
-    KAFKA_BROKERS: brokers,
-    KAFKA_TOPIC: topic,
-    KAFKA_QUARANTINE_TOPIC: `${topic}.quarantine`,
-    KAFKA_RETRY_RETRIES: '2',
-    KAFKA_RETRY_MAX_RETRY_TIME_MS: '500',
-    SPOOL_DRAIN_BACKOFF_MIN_MS: '100',
-    SPOOL_DRAIN_BACKOFF_MAX_MS: '1000',
-    LOG_LEVEL: 'info',
-    ...extra,
-  };
+  return bridgeEnv(
+    topic,
+    {
+      KAFKA_RETRY_RETRIES: '2',
+      KAFKA_RETRY_MAX_RETRY_TIME_MS: '500',
+      SPOOL_DRAIN_BACKOFF_MIN_MS: '100',
+      SPOOL_DRAIN_BACKOFF_MAX_MS: '1000',
+      LOG_LEVEL: 'info',
+      ...extra,
+    },
+    brokers,
+  );
 }
 
 /** One metric (0 when absent: prom-client omits labelled counters never incremented). */

@@ -3,11 +3,9 @@ import { createServer } from 'node:net';
 import type { DestinationStream } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Bridge } from '../../src/app';
-import { resolveApps } from '../../src/config/load';
-import { createBridge } from '../../src/app';
 import type { BridgeConfig } from '../../src/config/types';
 import { inThreadSpool } from '../../src/spool';
-import { testSetup } from './bridge';
+import { createTestBridge, testSetup } from './bridge';
 import type { MemoryPublisher } from './memory-publisher';
 import { createMemoryPublisher } from './memory-publisher';
 import type { MemorySpool } from './memory-spool';
@@ -45,7 +43,7 @@ export async function startMemoryBridge(
   env: Record<string, string> = {},
   options: { logTo?: DestinationStream; ackDelayMs?: number } = {},
 ): Promise<MemoryBridge> {
-  const { config, registry, metrics, logger } = testSetup(
+  const setup = testSetup(
     {
       KAFKA_BROKERS: '127.0.0.1:1',
       SERVER_PORT: String(await freePort()),
@@ -55,18 +53,11 @@ export async function startMemoryBridge(
     },
     options.logTo,
   );
+  const { config, registry } = setup;
   const publisher = createMemoryPublisher({ ackDelayMs: options.ackDelayMs ?? 0 });
   await publisher.connect();
   const spool = createMemorySpool();
-  const bridge = await createBridge({
-    config,
-    apps: resolveApps(config.tencent.apps),
-    publisher,
-    registry,
-    metrics,
-    logger,
-    spool: inThreadSpool(spool),
-  });
+  const bridge = await createTestBridge(setup, publisher, inThreadSpool(spool));
   await bridge.start();
   const port = Number(bridge.webhook.info.port);
   return { bridge, config, registry, publisher, spool, origin: `http://127.0.0.1:${port}`, port };

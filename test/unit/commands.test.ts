@@ -50,15 +50,8 @@ function edited(name: string, edit: (body: Record<string, unknown>) => void): st
   return JSON.stringify(body);
 }
 
-const tail = (eventTime: string, eventTimeSource: string) => ({
-  eventTime,
-  eventTimeSource,
-  ...RECEIPT,
-});
-
 /** The message of both room-message samples (before and after sending). */
 const MESSAGE = {
-  sdkAppId: '1400000001',
   groupId: '@TGS#2J4SZEAEL',
   type: 'Live',
   fromAccount: 'jared',
@@ -69,179 +62,146 @@ const MESSAGE = {
   cloudCustomData: 'your cloud custom data',
 };
 
+/**
+ * What a sample must become: its key and subject, and data of app 1400000001 with `fields`, the
+ * receipt, its time taken from EventTime and only `callback` in extensions unless `fields` says
+ * otherwise.
+ */
+function expectedEvent(
+  key: string,
+  subject: string,
+  fields: { eventTime: string } & Record<string, unknown>,
+) {
+  const data: Record<string, unknown> = {
+    sdkAppId: '1400000001',
+    eventTimeSource: 'EventTime',
+    ...RECEIPT,
+    extensions: { callback: {} },
+    ...fields,
+  };
+  return { key, subject, data };
+}
+
 /** What each vendor sample must become: the data, the key and the subject. */
-const SAMPLES: Record<string, { key: string; subject: string; data: Record<string, unknown> }> = {
-  'Live.CallbackAfterDestroyRoom': {
-    key: '1400000001:tandy-test-rest',
-    subject: 'tandy-test-rest',
-    data: {
-      sdkAppId: '1400000001',
-      roomId: 'tandy-test-rest',
-      operatorAccount: 'admin',
-      eventType: 'DestroyByUser',
-      roomName: 'live name',
-      roomType: 'Live',
-      ownerAccount: '144115216631667826',
-      maxMemberCount: 400,
-      isMessageDisabled: false,
-      customInfo: '',
-      isSeatEnabled: true,
-      maxSeatCount: 4,
-      takeSeatMode: 'FreeToTake',
-      createTime: null,
-      isPublicVisible: false,
-      coverUrl: 'cover url',
-      category: [1, 2, 3],
-      activityStatus: 0,
-      viewCount: 0,
-      backgroundUrl: 'background url',
-      isUnlimitedRoomEnabled: true,
-      statistic: {
-        totalViewers: 0,
-        totalGiftsSent: 0,
-        totalGiftCoins: 0,
-        totalUniqueGiftSenders: 0,
-        totalLikesReceived: 0,
+const SAMPLES: Record<string, ReturnType<typeof expectedEvent>> = {
+  'Live.CallbackAfterDestroyRoom': expectedEvent('1400000001:tandy-test-rest', 'tandy-test-rest', {
+    roomId: 'tandy-test-rest',
+    operatorAccount: 'admin',
+    eventType: 'DestroyByUser',
+    roomName: 'live name',
+    roomType: 'Live',
+    ownerAccount: '144115216631667826',
+    maxMemberCount: 400,
+    isMessageDisabled: false,
+    customInfo: '',
+    isSeatEnabled: true,
+    maxSeatCount: 4,
+    takeSeatMode: 'FreeToTake',
+    createTime: null,
+    isPublicVisible: false,
+    coverUrl: 'cover url',
+    category: [1, 2, 3],
+    activityStatus: 0,
+    viewCount: 0,
+    backgroundUrl: 'background url',
+    isUnlimitedRoomEnabled: true,
+    statistic: {
+      totalViewers: 0,
+      totalGiftsSent: 0,
+      totalGiftCoins: 0,
+      totalUniqueGiftSenders: 0,
+      totalLikesReceived: 0,
+      extensions: {},
+    },
+    eventTime: '2023-12-26T11:25:22.780Z',
+    extensions: { callback: {}, roomInfo: {} },
+  }),
+  'Live.CallbackAfterUpdateRoomInfo': expectedEvent('1400000001:live-room', 'live-room', {
+    roomId: 'live-room',
+    operatorAccount: 'bob',
+    roomName: 'rname-123',
+    roomType: null,
+    ownerAccount: null,
+    maxMemberCount: 300,
+    isMessageDisabled: false,
+    customInfo: 'custom123',
+    isSeatEnabled: null,
+    maxSeatCount: null,
+    takeSeatMode: 'ApplyToTake',
+    createTime: null,
+    isPublicVisible: false,
+    coverUrl: 'https://xxxx.png',
+    category: [1, 2, 3],
+    activityStatus: 1,
+    viewCount: null,
+    backgroundUrl: null,
+    isUnlimitedRoomEnabled: null,
+    eventTime: '2022-12-09T08:26:54.123Z',
+    extensions: { callback: {}, roomInfo: {} },
+  }),
+  'Live.CallbackAfterSetMetadata': expectedEvent('1400000001:live-room1111', 'live-room1111', {
+    roomId: 'live-room1111',
+    operatorAccount: 'brennanli',
+    metadata: [
+      { key: 'key1', value: 'value1', extensions: {} },
+      { key: 'key2', value: 'value2', extensions: {} },
+    ],
+    eventTime: '2025-02-19T11:51:25.831Z',
+  }),
+  'Live.CallbackAfterDelMetadata': expectedEvent('1400000001:live-room1111', 'live-room1111', {
+    roomId: 'live-room1111',
+    operatorAccount: 'brennanli',
+    keys: ['key1', 'key2'],
+    eventTime: '2025-02-19T12:00:41.121Z',
+  }),
+  'Live.CallbackAfterCreateRoomReachingThreshold': expectedEvent('1400000001', '1400000001', {
+    operatorAccount: 'brennanli',
+    curRoomCount: 400,
+    maxRoomCount: 500,
+    eventTime: '2025-02-19T12:00:41.121Z',
+  }),
+  'Live.CallbackAfterMemberStateChanged': expectedEvent('1400000001:room_id', 'room_id', {
+    roomId: 'room_id',
+    eventType: 'Online',
+    eventCause: 'Enter',
+    memberList: [
+      { memberAccount: 'jared', extensions: {} },
+      { memberAccount: 'tommy', extensions: {} },
+    ],
+    eventTime: '2023-12-26T11:25:22.780Z',
+  }),
+  'Live.CallbackAfterChangeOwner': expectedEvent('1400000001:room_id', 'room_id', {
+    roomId: 'room_id',
+    currentOwnerAccount: 'user2',
+    originalOwnerAccount: 'user1',
+    operatorAccount: 'admin',
+    eventTime: '2023-12-26T11:25:22.780Z',
+  }),
+  'Live.CallbackAfterModifyAdmin': expectedEvent('1400000001:room_id', 'room_id', {
+    roomId: 'room_id',
+    adminAccount: ['user1', 'user2'],
+    opType: 'add',
+    operatorAccount: 'admin',
+    eventTime: '2023-12-26T11:25:22.780Z',
+  }),
+  'Mic.CallbackAfterSeatInfoChanged': expectedEvent('1400000001:rid-123', 'rid-123', {
+    roomId: 'rid-123',
+    seatList: [
+      {
+        index: 1,
+        memberAccount: '144115233775727695',
+        isTakenDisabled: false,
+        isVideoDisabled: false,
+        isAudioDisabled: false,
         extensions: {},
       },
-      ...tail('2023-12-26T11:25:22.780Z', 'EventTime'),
-      extensions: { callback: {}, roomInfo: {} },
-    },
-  },
-  'Live.CallbackAfterUpdateRoomInfo': {
-    key: '1400000001:live-room',
-    subject: 'live-room',
-    data: {
-      sdkAppId: '1400000001',
-      roomId: 'live-room',
-      operatorAccount: 'bob',
-      roomName: 'rname-123',
-      roomType: null,
-      ownerAccount: null,
-      maxMemberCount: 300,
-      isMessageDisabled: false,
-      customInfo: 'custom123',
-      isSeatEnabled: null,
-      maxSeatCount: null,
-      takeSeatMode: 'ApplyToTake',
-      createTime: null,
-      isPublicVisible: false,
-      coverUrl: 'https://xxxx.png',
-      category: [1, 2, 3],
-      activityStatus: 1,
-      viewCount: null,
-      backgroundUrl: null,
-      isUnlimitedRoomEnabled: null,
-      ...tail('2022-12-09T08:26:54.123Z', 'EventTime'),
-      extensions: { callback: {}, roomInfo: {} },
-    },
-  },
-  'Live.CallbackAfterSetMetadata': {
-    key: '1400000001:live-room1111',
-    subject: 'live-room1111',
-    data: {
-      sdkAppId: '1400000001',
-      roomId: 'live-room1111',
-      operatorAccount: 'brennanli',
-      metadata: [
-        { key: 'key1', value: 'value1', extensions: {} },
-        { key: 'key2', value: 'value2', extensions: {} },
-      ],
-      ...tail('2025-02-19T11:51:25.831Z', 'EventTime'),
-      extensions: { callback: {} },
-    },
-  },
-  'Live.CallbackAfterDelMetadata': {
-    key: '1400000001:live-room1111',
-    subject: 'live-room1111',
-    data: {
-      sdkAppId: '1400000001',
-      roomId: 'live-room1111',
-      operatorAccount: 'brennanli',
-      keys: ['key1', 'key2'],
-      ...tail('2025-02-19T12:00:41.121Z', 'EventTime'),
-      extensions: { callback: {} },
-    },
-  },
-  'Live.CallbackAfterCreateRoomReachingThreshold': {
-    key: '1400000001',
-    subject: '1400000001',
-    data: {
-      sdkAppId: '1400000001',
-      operatorAccount: 'brennanli',
-      curRoomCount: 400,
-      maxRoomCount: 500,
-      ...tail('2025-02-19T12:00:41.121Z', 'EventTime'),
-      extensions: { callback: {} },
-    },
-  },
-  'Live.CallbackAfterMemberStateChanged': {
-    key: '1400000001:room_id',
-    subject: 'room_id',
-    data: {
-      sdkAppId: '1400000001',
-      roomId: 'room_id',
-      eventType: 'Online',
-      eventCause: 'Enter',
-      memberList: [
-        { memberAccount: 'jared', extensions: {} },
-        { memberAccount: 'tommy', extensions: {} },
-      ],
-      ...tail('2023-12-26T11:25:22.780Z', 'EventTime'),
-      extensions: { callback: {} },
-    },
-  },
-  'Live.CallbackAfterChangeOwner': {
-    key: '1400000001:room_id',
-    subject: 'room_id',
-    data: {
-      sdkAppId: '1400000001',
-      roomId: 'room_id',
-      currentOwnerAccount: 'user2',
-      originalOwnerAccount: 'user1',
-      operatorAccount: 'admin',
-      ...tail('2023-12-26T11:25:22.780Z', 'EventTime'),
-      extensions: { callback: {} },
-    },
-  },
-  'Live.CallbackAfterModifyAdmin': {
-    key: '1400000001:room_id',
-    subject: 'room_id',
-    data: {
-      sdkAppId: '1400000001',
-      roomId: 'room_id',
-      adminAccount: ['user1', 'user2'],
-      opType: 'add',
-      operatorAccount: 'admin',
-      ...tail('2023-12-26T11:25:22.780Z', 'EventTime'),
-      extensions: { callback: {} },
-    },
-  },
-  'Mic.CallbackAfterSeatInfoChanged': {
-    key: '1400000001:rid-123',
-    subject: 'rid-123',
-    data: {
-      sdkAppId: '1400000001',
-      roomId: 'rid-123',
-      seatList: [
-        {
-          index: 1,
-          memberAccount: '144115233775727695',
-          isTakenDisabled: false,
-          isVideoDisabled: false,
-          isAudioDisabled: false,
-          extensions: {},
-        },
-      ],
-      ...tail('2022-12-09T08:26:54.123Z', 'EventTime'),
-      extensions: { callback: {} },
-    },
-  },
-  'Live.CallbackAfterCreateBattle': {
-    key: '1400000001:pk-3',
-    subject: '4siHsNsWN/T3aub9zKraqPbSEGRX2z6gs3LDFi+d/3M=',
-    data: {
-      sdkAppId: '1400000001',
+    ],
+    eventTime: '2022-12-09T08:26:54.123Z',
+  }),
+  'Live.CallbackAfterCreateBattle': expectedEvent(
+    '1400000001:pk-3',
+    '4siHsNsWN/T3aub9zKraqPbSEGRX2z6gs3LDFi+d/3M=',
+    {
       battleId: '4siHsNsWN/T3aub9zKraqPbSEGRX2z6gs3LDFi+d/3M=',
       fromRoomId: 'pk-3',
       toRoomIdList: ['pk-5'],
@@ -250,30 +210,26 @@ const SAMPLES: Record<string, { key: string; subject: string; data: Record<strin
       duration: 60000,
       needResponse: false,
       extensionInfo: 'extension pk',
-      ...tail('2025-02-19T08:33:25.000Z', 'EventTime'),
-      extensions: { callback: {} },
+      eventTime: '2025-02-19T08:33:25.000Z',
     },
-  },
-  'Live.CallbackAfterStartBattle': {
-    key: '1400000001:pk-3',
-    subject: '4siHsNsWN/T3aub9zKraqI4zZAyPRpXQhdtKv1q4HOs=',
-    data: {
-      sdkAppId: '1400000001',
+  ),
+  'Live.CallbackAfterStartBattle': expectedEvent(
+    '1400000001:pk-3',
+    '4siHsNsWN/T3aub9zKraqI4zZAyPRpXQhdtKv1q4HOs=',
+    {
       battleId: '4siHsNsWN/T3aub9zKraqI4zZAyPRpXQhdtKv1q4HOs=',
       fromRoomInfo: { roomId: 'pk-3', ownerAccount: 'brennan', score: null, extensions: {} },
       toRoomList: [{ roomId: 'pk-5', ownerAccount: 'tandy', score: null, extensions: {} }],
       duration: 60000,
       createTime: '2025-02-19T08:33:25.000Z',
       startTime: '2025-02-19T08:33:25.000Z',
-      ...tail('2025-02-19T08:33:25.000Z', 'EventTime'),
-      extensions: { callback: {} },
+      eventTime: '2025-02-19T08:33:25.000Z',
     },
-  },
-  'Live.CallbackAfterEndBattle': {
-    key: '1400000001:pk-3',
-    subject: '4siHsNsWN/T3aub9zKraqPfGQAimPhdFoe6VWhtz9lY=',
-    data: {
-      sdkAppId: '1400000001',
+  ),
+  'Live.CallbackAfterEndBattle': expectedEvent(
+    '1400000001:pk-3',
+    '4siHsNsWN/T3aub9zKraqPfGQAimPhdFoe6VWhtz9lY=',
+    {
       battleId: '4siHsNsWN/T3aub9zKraqPfGQAimPhdFoe6VWhtz9lY=',
       fromRoomInfo: {
         roomId: 'pk-3',
@@ -289,95 +245,64 @@ const SAMPLES: Record<string, { key: string; subject: string; data: Record<strin
       startTime: '2025-02-19T09:08:35.000Z',
       endTime: '2025-02-19T09:09:05.000Z',
       opType: 0,
-      ...tail('2025-02-19T09:09:06.119Z', 'EventTime'),
-      extensions: { callback: {} },
+      eventTime: '2025-02-19T09:09:06.119Z',
     },
-  },
-  'Group.CallbackAfterSendMsg': {
-    key: '1400000001:@TGS#2J4SZEAEL',
-    subject: '@TGS#2J4SZEAEL',
-    data: {
-      ...MESSAGE,
-      msgSeq: 123,
-      msgTime: '2017-03-28T07:30:22.000Z',
-      // the sample's EventTime is the string "1670574414123"
-      ...tail('2022-12-09T08:26:54.123Z', 'EventTime'),
-      extensions: { callback: {} },
-    },
-  },
-  'Follow.CallbackAfterFollowAdd': {
-    key: '1400000001:user:UserID_001',
-    subject: 'UserID_001',
-    data: {
-      sdkAppId: '1400000001',
-      fromAccount: 'UserID_001',
-      followList: [
-        { toAccount: 'UserID_002', extensions: {} },
-        { toAccount: 'UserID_003', extensions: {} },
-      ],
-      ...tail('2023-12-08T06:52:23.678Z', 'EventTime'),
-      extensions: { callback: {} },
-    },
-  },
-  'Follow.CallbackAfterFollowDelete': {
-    key: '1400000001:user:UserID_001',
-    subject: 'UserID_001',
-    data: {
-      sdkAppId: '1400000001',
-      fromAccount: 'UserID_001',
-      toAccount: ['UserID_002', 'UserID_003'],
-      ...tail('2023-12-08T06:52:23.678Z', 'EventTime'),
-      extensions: { callback: {} },
-    },
-  },
-  'Live.CallbackAfterCloudRecordingChanged': {
-    key: '1400000001:635055',
-    subject: '635055',
-    data: {
-      sdkAppId: '1400000001',
-      roomId: '635055',
-      eventGroupId: 3,
-      eventType: 305,
-      callbackTs: '2025-07-15T11:49:10.082Z',
-      userId: 'user1',
-      taskId: '-m9-bVVU7id***K-m928oZWQndiborbEWH3zY-lIXlprc-gQvQE',
-      eventTs: '2025-07-15T11:49:10.000Z',
-      eventMsTs: '2025-07-15T11:49:10.081Z',
-      payload: { Status: 0 },
-      // no EventTime in the sample: when the recording event happened
-      ...tail('2025-07-15T11:49:10.081Z', 'EventInfo.EventMsTs'),
-      extensions: { callback: {}, eventInfo: {} },
-    },
-  },
-  'Live.CallbackBeforeSendGift': {
-    key: '1400000001:room_id',
-    subject: 'room_id',
-    data: {
-      sdkAppId: '1400000001',
-      roomId: 'room_id',
-      operatorAccount: 'brennanli',
-      fromAccount: 'from',
-      toAccount: ['to1'],
-      time: '2023-12-26T11:25:22.000Z',
-      giftId: 'gift1',
-      count: 1,
-      coins: 1000,
-      verdict: 'allow',
-      // no EventTime in the sample: the gift's Time (seconds)
-      ...tail('2023-12-26T11:25:22.000Z', 'GiftWater.Time'),
-      extensions: { callback: {}, giftWater: {} },
-    },
-  },
-  'Group.CallbackBeforeSendMsg': {
-    key: '1400000001:@TGS#2J4SZEAEL',
-    subject: '@TGS#2J4SZEAEL',
-    data: {
-      ...MESSAGE,
-      verdict: 'allow',
-      ...tail('2022-12-09T08:26:54.123Z', 'EventTime'),
-      extensions: { callback: {} },
-    },
-  },
+  ),
+  'Group.CallbackAfterSendMsg': expectedEvent('1400000001:@TGS#2J4SZEAEL', '@TGS#2J4SZEAEL', {
+    ...MESSAGE,
+    msgSeq: 123,
+    msgTime: '2017-03-28T07:30:22.000Z',
+    // the sample's EventTime is the string "1670574414123"
+    eventTime: '2022-12-09T08:26:54.123Z',
+  }),
+  'Follow.CallbackAfterFollowAdd': expectedEvent('1400000001:user:UserID_001', 'UserID_001', {
+    fromAccount: 'UserID_001',
+    followList: [
+      { toAccount: 'UserID_002', extensions: {} },
+      { toAccount: 'UserID_003', extensions: {} },
+    ],
+    eventTime: '2023-12-08T06:52:23.678Z',
+  }),
+  'Follow.CallbackAfterFollowDelete': expectedEvent('1400000001:user:UserID_001', 'UserID_001', {
+    fromAccount: 'UserID_001',
+    toAccount: ['UserID_002', 'UserID_003'],
+    eventTime: '2023-12-08T06:52:23.678Z',
+  }),
+  'Live.CallbackAfterCloudRecordingChanged': expectedEvent('1400000001:635055', '635055', {
+    roomId: '635055',
+    eventGroupId: 3,
+    eventType: 305,
+    callbackTs: '2025-07-15T11:49:10.082Z',
+    userId: 'user1',
+    taskId: '-m9-bVVU7id***K-m928oZWQndiborbEWH3zY-lIXlprc-gQvQE',
+    eventTs: '2025-07-15T11:49:10.000Z',
+    eventMsTs: '2025-07-15T11:49:10.081Z',
+    payload: { Status: 0 },
+    // no EventTime in the sample: when the recording event happened
+    eventTime: '2025-07-15T11:49:10.081Z',
+    eventTimeSource: 'EventInfo.EventMsTs',
+    extensions: { callback: {}, eventInfo: {} },
+  }),
+  'Live.CallbackBeforeSendGift': expectedEvent('1400000001:room_id', 'room_id', {
+    roomId: 'room_id',
+    operatorAccount: 'brennanli',
+    fromAccount: 'from',
+    toAccount: ['to1'],
+    time: '2023-12-26T11:25:22.000Z',
+    giftId: 'gift1',
+    count: 1,
+    coins: 1000,
+    verdict: 'allow',
+    // no EventTime in the sample: the gift's Time (seconds)
+    eventTime: '2023-12-26T11:25:22.000Z',
+    eventTimeSource: 'GiftWater.Time',
+    extensions: { callback: {}, giftWater: {} },
+  }),
+  'Group.CallbackBeforeSendMsg': expectedEvent('1400000001:@TGS#2J4SZEAEL', '@TGS#2J4SZEAEL', {
+    ...MESSAGE,
+    verdict: 'allow',
+    eventTime: '2022-12-09T08:26:54.123Z',
+  }),
 };
 
 /** The first name of every row but create-room (whose own tests are room-created*.test.ts). */

@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
 import type { KafkaRecord } from '../../src/events/cloudevents';
-import { createMetrics } from '../../src/metrics';
-import { createCallbackReceiver } from '../../src/pipeline/receive-callback';
 import { GOLDEN_CASES } from '../fixtures/golden/cases';
+import { receiveRecords } from '../helpers/receive-once';
 
 interface GoldenRecord {
   name: string;
@@ -21,27 +19,17 @@ async function recordOf(
   dataSchemaBaseUrl = 'https://schemas.tencent-live-kafka-bridge.dev/events',
 ): Promise<KafkaRecord> {
   const c = GOLDEN_CASES.find((item) => item.name === name)!;
-  const records: KafkaRecord[] = [];
-  const receiver = createCallbackReceiver({
-    deliverer: {
-      deliver: (record) => {
-        records.push(record);
-        return Promise.resolve('published');
-      },
-      spooling: () => false,
+  const records = await receiveRecords({
+    query: c.query,
+    body: c.body,
+    receivedAtMs: c.receivedAtMs,
+    receiver: {
+      topic: 'tencent-live-events',
+      quarantineTopic: 'tencent-live-events.quarantine',
+      contentMode: c.mode,
+      dataSchemaBaseUrl,
     },
-    metrics: createMetrics(new Registry(), { defaultMetrics: false }),
-    topic: 'tencent-live-events',
-    quarantineTopic: 'tencent-live-events.quarantine',
-    contentMode: c.mode,
-    dataSchemaBaseUrl,
-    now: () => c.receivedAtMs,
   });
-  await receiver.receive(
-    { query: c.query, app: { sdkAppId: c.query.sdkAppId, tokens: [], unsigned: true } },
-    Buffer.from(c.body, 'utf8'),
-    'application/json',
-  );
   expect(records).toHaveLength(1);
   return records[0]!;
 }

@@ -161,8 +161,8 @@ describe('drainer', () => {
     return d;
   }
 
-  function reopenSpool(): Spool {
-    spool.close();
+  /** Opens the test's spool file (again) as `spool`. */
+  function openSpool(): Spool {
     spool = createSqliteSpool({
       path: join(dir, 'spool.sqlite'),
       maxEvents: 10_000,
@@ -173,15 +173,14 @@ describe('drainer', () => {
     return spool;
   }
 
+  function reopenSpool(): Spool {
+    spool.close();
+    return openSpool();
+  }
+
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'drainer-test-'));
-    spool = createSqliteSpool({
-      path: join(dir, 'spool.sqlite'),
-      maxEvents: 10_000,
-      maxBytes: 10_000_000,
-      maxAgeSeconds: 3600,
-      now: () => T0,
-    });
+    openSpool();
     timers = new ManualTimers();
   });
 
