@@ -2,47 +2,40 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import type { WorkerData as KafkaWorkerData } from './kafka/worker-protocol';
 import type { SqliteSpoolOptions } from './spool/sqlite-spool';
 
 /**
- * Heap of the I/O thread. It holds the Kafka batch in flight (at most `batch.maxMessages`
- * records) with the client's buffers for it, and the spool's current call; SQLite's own memory
- * is outside the V8 heap. A thread that outgrows this dies, which stops the bridge (below).
+ * Heap of the I/O thread. It holds the spool's current call (at most a drain batch of records);
+ * SQLite's own memory is outside the V8 heap. A thread that outgrows this dies, which stops the
+ * bridge (below).
  */
 const IO_THREAD_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 };
 
-/** What the I/O thread's entry (io-worker.ts) receives: one channel per part it runs. */
+/** What the I/O thread's entry (io-worker.ts) receives: the spool's channel and options. */
 export interface IoWorkerData {
-  kafka?: { port: MessagePort; data: KafkaWorkerData };
-  spool?: { port: MessagePort; options: Omit<SqliteSpoolOptions, 'now'> };
+  spool: { port: MessagePort; options: Omit<SqliteSpoolOptions, 'now'> };
 }
 
 /**
- * The bridge's one I/O worker thread (issue 16): the Kafka producer and the SQLite spool share
- * it, each over a `MessagePort` of its own, so neither the client's encoding and socket work nor
- * the spool's fsync'd commits run on the event loop that answers Tencent, and the process holds
- * two V8 isolates (a Node worker costs ~18 MiB of RSS before it does anything) instead of three.
+ * The bridge's I/O worker thread (issue 15, issue 16): the SQLite spool runs there, over a
+ * `MessagePort`, so its fsync'd commits never block the event loop that answers Tencent. The
+ * Kafka client ran on this thread too until measurements on a quiet machine showed it cost the
+ * event loop more than it saved (docs/decisions.md, "Kafka back on the main thread").
  *
  * The thread is not restarted: if it stops without being released (a crash, its heap limit),
  * every call waiting on it fails, `onExit` listeners hear it once, and the server exits so that
  * a fresh process reopens the spool file (src/main.ts).
  */
 export interface IoThread {
-  /** The Kafka side's end of its channel (present when started with `kafka`). */
-  readonly kafka: MessagePort | undefined;
-  /** The spool side's end of its channel (present when started with `spool`). */
-  readonly spool: MessagePort | undefined;
+  /** The spool side's end of its channel. */
+  readonly spool: MessagePort;
   /** Tests: the thread itself. */
   readonly worker: Worker;
-  /** Hears the thread stop on its own (not after the last `release`), once, with the cause. */
+  /** Hears the thread stop on its own (not after `release`), once, with the cause. */
   onExit(listener: (error: Error) => void): void;
   /** Whether the thread has stopped. */
   stopped(): boolean;
-  /**
-   * Each part calls this once it has closed; the thread is terminated when every part it was
-   * started with has. The last call resolves once the thread has stopped, the others at once.
-   */
+  /** Called once the spool has closed: terminates the thread; resolves once it has stopped. */
   release(): Promise<void>;
 }
 
@@ -64,30 +57,13 @@ function startWorker(data: IoWorkerData, transferList: MessagePort[]): Worker {
   );
 }
 
-/** Starts the I/O thread with the parts given (at least one). */
-export function startIoThread(parts: {
-  kafka?: KafkaWorkerData;
-  spool?: Omit<SqliteSpoolOptions, 'now'>;
-}): IoThread {
-  const data: IoWorkerData = {};
-  const transfer: MessagePort[] = [];
-  let kafka: MessagePort | undefined;
-  let spool: MessagePort | undefined;
-  if (parts.kafka) {
-    const channel = new MessageChannel();
-    kafka = channel.port1;
-    data.kafka = { port: channel.port2, data: parts.kafka };
-    transfer.push(channel.port2);
-  }
-  if (parts.spool) {
-    const channel = new MessageChannel();
-    spool = channel.port1;
-    data.spool = { port: channel.port2, options: parts.spool };
-    transfer.push(channel.port2);
-  }
-  if (transfer.length === 0) throw new Error('startIoThread: nothing to run');
-  const worker = startWorker(data, transfer);
-  let users = transfer.length;
+/** Starts the I/O thread with the spool it is to run. */
+export function startIoThread(parts: { spool: Omit<SqliteSpoolOptions, 'now'> }): IoThread {
+  const channel = new MessageChannel();
+  const spool = channel.port1;
+  const worker = startWorker({ spool: { port: channel.port2, options: parts.spool } }, [
+    channel.port2,
+  ]);
   let released = false;
   let exited = false;
   let failure: Error | undefined;
@@ -95,8 +71,7 @@ export function startIoThread(parts: {
   const done = new Promise<void>((resolve) =>
     worker.on('exit', (code) => {
       exited = true;
-      kafka?.close();
-      spool?.close();
+      spool.close();
       resolve();
       if (released) return;
       const error = failure ?? new Error(`the I/O thread stopped (exit code ${code})`);
@@ -107,14 +82,12 @@ export function startIoThread(parts: {
     failure = new Error('the I/O thread failed', { cause: error });
   });
   return {
-    kafka,
     spool,
     worker,
     onExit: (listener) => void listeners.push(listener),
     stopped: () => exited,
     async release() {
-      users--;
-      if (users > 0 || exited) return;
+      if (exited) return;
       released = true;
       await worker.terminate();
       await done;

@@ -8,7 +8,6 @@ import { createKafkaPublisher } from './kafka/kafka-publisher';
 import { kafkaClientConfig, logProcessWarnings } from './kafka/kafkajs-publisher';
 import { platformaticTopicAdmin } from './kafka/platformatic-admin';
 import { createTopicMonitor, kafkajsTopicAdmin, missingTopicMessage } from './kafka/topic-monitor';
-import { createWorkerPublisher } from './kafka/worker-publisher';
 import { startIoThread } from './io-thread';
 import { ensureTopics } from './kafka/topics';
 import { createLogger } from './logger';
@@ -73,22 +72,14 @@ async function main(): Promise<void> {
         maxAgeSeconds: config.spool.maxAgeSeconds,
       }
     : undefined;
-  // One I/O thread for the Kafka client and the spool (src/io-thread.ts); without it neither
-  // runs. A thread that stops on its own stops the bridge: a new process reopens the spool.
-  const thread =
-    config.kafka.workerThread || spoolOptions
-      ? startIoThread({
-          ...(config.kafka.workerThread ? { kafka: { settings: config.kafka } } : {}),
-          ...(spoolOptions ? { spool: spoolOptions } : {}),
-        })
-      : undefined;
+  // The spool runs on an I/O thread (src/io-thread.ts). A thread that stops on its own stops
+  // the bridge: a new process reopens the spool.
+  const thread = spoolOptions ? startIoThread({ spool: spoolOptions }) : undefined;
   thread?.onExit((error) => {
     logger.fatal({ err: error }, 'the I/O thread stopped: exiting');
     process.exit(1);
   });
-  const publisher = config.kafka.workerThread
-    ? createWorkerPublisher({ settings: config.kafka, logger, metrics, limits, thread })
-    : createKafkaPublisher({ settings: config.kafka, logger, metrics, limits });
+  const publisher = createKafkaPublisher({ settings: config.kafka, logger, metrics, limits });
   let spool;
   if (spoolOptions) {
     try {

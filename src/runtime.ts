@@ -9,7 +9,7 @@
  *   throughput for ~100 MiB less RSS; 8 and 4 cost 10 % and 30 % (scavenges too frequent).
  * - `--max-old-space-size=256`: the heap in use peaks at ~40 MiB under load; a bound well above
  *   it instead of one derived from the host.
- * - `MALLOC_ARENA_MAX=1`: glibc otherwise gives each thread (Kafka worker, V8 helpers) its own
+ * - `MALLOC_ARENA_MAX=1`: glibc otherwise gives each thread (the spool's I/O thread, V8 helpers) its own
  *   malloc arena; two arenas saved ~80 MiB of RSS under load, one ~4 MiB more at the same
  *   throughput (threads rarely malloc at the same time).
  */

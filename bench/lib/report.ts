@@ -46,8 +46,9 @@ function closedRow(label: string, m: Measured<ClosedLoopResult>, role: string): 
 }
 
 /**
- * Names Node gives its threads (Linux `comm`): the event loop and our I/O worker (Kafka client
- * and spool, `io`; runs before issue 16 named the Kafka worker `kafka-publisher`).
+ * Names Node gives its threads (Linux `comm`): the event loop and our I/O worker (`io`: the
+ * spool, and the Kafka client until 2026-11-30 evening; runs before issue 16 named the Kafka
+ * worker `kafka-publisher`).
  */
 const MAIN_THREAD = 'MainThread';
 const IO_THREADS = ['io', 'kafka-publisher'];

@@ -90,7 +90,6 @@ export const configSchema: Joi.ObjectSchema<BridgeConfig> = Joi.object<BridgeCon
       .required(),
     compression: Joi.string().valid('none', 'gzip').required(),
     client: Joi.string().valid('kafkajs', 'platformatic').required(),
-    workerThread: Joi.boolean().required(),
     produceEncoder: Joi.string().valid('bridge', 'kafkajs').required(),
     connectionTimeoutMs: positive.required(),
     requestTimeoutMs: positive.required(),

@@ -47,7 +47,6 @@ export interface BridgeConfig {
      * `platformatic` (@platformatic/kafka, maintained). Same records, partitions and guarantees.
      */
     client: KafkaClientName;
-    workerThread: boolean;
     /** Who encodes uncompressed Produce requests: our encoder (`produce-request.ts`) or kafkajs. */
     produceEncoder: 'bridge' | 'kafkajs';
     connectionTimeoutMs: number;

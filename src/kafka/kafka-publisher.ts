@@ -22,8 +22,8 @@ export function createSender(options: {
 }
 
 /**
- * The Kafka publisher on the calling thread, over the client `kafka.client` names.
- * (`createWorkerPublisher` runs the same sender on the I/O thread.)
+ * The Kafka publisher on the calling thread (the event loop: docs/decisions.md, "Kafka back on
+ * the main thread"), over the client `kafka.client` names.
  */
 export function createKafkaPublisher(options: {
   settings: BridgeConfig['kafka'];

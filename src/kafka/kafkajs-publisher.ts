@@ -28,7 +28,7 @@ function saslOptions(sasl: KafkaSettings['sasl']): SASLOptions | undefined {
  * Makes this thread's process warnings JSON log lines instead of free text on stderr. kafkajs
  * 2.2.4 sets a negative timer in its request queue (throttledUntil starts at -1), which Node 24
  * reports as TimeoutNegativeWarning; Node clamps it to 1 ms, so that one is harmless and logged at
- * debug. Each thread (main, Kafka worker) has its own `process` warnings.
+ * debug.
  */
 export function logProcessWarnings(logger: KafkaLog): void {
   process.removeAllListeners('warning');
@@ -278,7 +278,7 @@ export function createKafkaSender(options: {
  * record Kafka refuses does not change it: a broker that answers with an error is reachable.
  * Each change is logged once.
  */
-export function connectionState(
+function connectionState(
   metrics: Metrics,
   logger?: Pick<Logger, 'info' | 'warn'>,
 ): {
@@ -469,7 +469,7 @@ export interface SenderCallbacks {
 /**
  * A batching publisher over one sender on the calling thread: `makeSender` builds the sender
  * with callbacks that keep `live_bridge_kafka_connected` current and divert waiting publishes
- * when a connection is lost. (`createWorkerPublisher` runs the sender on the I/O thread.)
+ * when a connection is lost.
  */
 export function inThreadPublisher(
   options: {

@@ -2,8 +2,8 @@ import type { KafkaRecord } from '../events/cloudevents';
 
 /**
  * What the pipeline needs from Kafka. Implemented by `createBatchingPublisher`
- * (kafkajs-publisher.ts) over the sender of the configured client (kafka-publisher.ts), on this
- * thread or the I/O thread (io-thread.ts); tests and benchmarks may pass others.
+ * (kafkajs-publisher.ts) over the sender of the configured client (kafka-publisher.ts), on the
+ * event loop; tests and benchmarks may pass others.
  */
 export interface EventPublisher {
   /**

@@ -69,7 +69,6 @@ export async function createWorkerSpool(
 ): Promise<Spool> {
   const { thread = startIoThread({ spool: spoolThreadOptions(options) }), onCrash } = options;
   const port = thread.spool;
-  if (!port) throw new Error('createWorkerSpool: the I/O thread has no spool part');
   const pending = new Map<
     number,
     { resolve: (value: unknown) => void; reject: (e: Error) => void }

@@ -1,16 +1,11 @@
-import type { TransferListItem } from 'node:worker_threads';
 import { Connection, describeProducersV0 } from '@platformatic/kafka';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../../src/config/load';
-import type { BridgeConfig } from '../../src/config/types';
 import { PublishError, RecordRefusedError } from '../../src/errors';
 import type { KafkaRecord } from '../../src/events/cloudevents';
 import { useOwnProduceEncoder } from '../../src/kafka/kafkajs-encoder';
 import { createKafkaPublisher } from '../../src/kafka/kafka-publisher';
-import { createWorkerPublisher } from '../../src/kafka/worker-publisher';
-import type { IoThread } from '../../src/io-thread';
-import { startIoThread } from '../../src/io-thread';
 import { createMetrics } from '../../src/metrics';
 import { CONFIG_DIR, brokers, metricValue, uniqueTopic } from '../helpers/bridge';
 import { partitionForKey } from '../../src/kafka/partitioner';
@@ -18,18 +13,12 @@ import { ensureTopics } from '../../src/kafka/topics';
 import { readTopic } from '../helpers/fault';
 import { consumeAll, createKafkaClient, createTopic } from '../helpers/kafka-broker';
 
-type Thread = 'main thread' | 'worker thread';
 type Client = 'kafkajs' | 'platformatic';
 const CLIENTS: Client[] = ['kafkajs', 'platformatic'];
 
 function publisherFor(
   env: Record<string, string>,
-  thread: Thread = 'main thread',
-  extra: {
-    logger?: pino.Logger;
-    thread?: (settings: BridgeConfig['kafka']) => IoThread;
-    client?: Client;
-  } = {},
+  extra: { logger?: pino.Logger; client?: Client } = {},
 ) {
   const config = loadConfig({
     configDir: CONFIG_DIR,
@@ -48,14 +37,7 @@ function publisherFor(
     logger: extra.logger ?? pino({ level: 'silent' }),
     metrics,
   };
-  const publisher =
-    thread === 'worker thread'
-      ? createWorkerPublisher({
-          ...options,
-          ...(extra.thread ? { thread: extra.thread(config.kafka) } : {}),
-        })
-      : createKafkaPublisher(options);
-  return { publisher, registry };
+  return { publisher: createKafkaPublisher(options), registry };
 }
 
 function record(topic: string, key: string, n: number): KafkaRecord {
@@ -69,16 +51,12 @@ function record(topic: string, key: string, n: number): KafkaRecord {
   };
 }
 
-describe.each(
-  CLIENTS.flatMap((client) =>
-    (['main thread', 'worker thread'] as const).map((thread) => ({ client, thread })),
-  ),
-)('$client publisher on the $thread, real broker', ({ client, thread }) => {
+describe.each(CLIENTS)('%s publisher, real broker', (client) => {
   it('a batch holding a record Kafka refuses for good: that record fails with RecordRefusedError, the others are delivered in order', async () => {
     const topic = uniqueTopic('refused');
     await createTopic(brokers(), topic, 1, [{ name: 'max.message.bytes', value: '4000' }]);
     // No topic limits known up front: the broker's MESSAGE_TOO_LARGE is what splits the batch.
-    const { publisher, registry } = publisherFor({}, thread, { client });
+    const { publisher, registry } = publisherFor({}, { client });
     await publisher.connect();
     try {
       const records = Array.from({ length: 9 }, (_, n) => record(topic, 'k', n));
@@ -106,7 +84,7 @@ describe.each(
   it('a batch too large only as a whole, over several partitions, is split until every record is stored (limits unknown)', async () => {
     const topic = uniqueTopic('too-large-batch');
     await createTopic(brokers(), topic, 3, [{ name: 'max.message.bytes', value: '4000' }]);
-    const { publisher } = publisherFor({}, thread, { client });
+    const { publisher } = publisherFor({}, { client });
     await publisher.connect();
     try {
       // Two small records on one partition, ten of ~600 bytes on another: the broker stores the
@@ -139,7 +117,7 @@ describe.each(
   it('acks concurrent publishes in shared batches, keeping per-key order and headers', async () => {
     const topic = uniqueTopic('publisher');
     await createTopic(brokers(), topic, 3);
-    const { publisher, registry } = publisherFor({}, thread, { client });
+    const { publisher, registry } = publisherFor({}, { client });
     await publisher.connect();
     try {
       const keys = ['a', 'b', 'c', 'd'];
@@ -178,7 +156,7 @@ describe.each(
   it('compresses with gzip when configured', async () => {
     const topic = uniqueTopic('gzip');
     await createTopic(brokers(), topic, 1);
-    const { publisher } = publisherFor({ KAFKA_COMPRESSION: 'gzip' }, thread, { client });
+    const { publisher } = publisherFor({ KAFKA_COMPRESSION: 'gzip' }, { client });
     await publisher.connect();
     try {
       await publisher.publish(record(topic, 'k', 1), 10_000);
@@ -197,7 +175,6 @@ describe.each(
         // 1 is refused with the platformatic client (it would mean unlimited retries)
         KAFKA_RETRY_RETRIES: '2',
       },
-      thread,
       { client },
     );
     const started = Date.now();
@@ -214,7 +191,7 @@ describe.each(
   it('flushes queued records on close', async () => {
     const topic = uniqueTopic('close');
     await createTopic(brokers(), topic, 1);
-    const { publisher } = publisherFor({}, thread, { client });
+    const { publisher } = publisherFor({}, { client });
     await publisher.connect();
     const pending = Array.from({ length: 50 }, (_, n) =>
       publisher.publish(record(topic, 'k', n), 10_000),
@@ -228,7 +205,7 @@ describe.each(
   it('stores the value byte for byte and the key and headers exactly (read back with kafkajs)', async () => {
     const topic = uniqueTopic('bytes');
     await createTopic(brokers(), topic, 1);
-    const { publisher } = publisherFor({}, thread, { client });
+    const { publisher } = publisherFor({}, { client });
     await publisher.connect();
     try {
       // every byte value, so also bytes that are not UTF-8
@@ -277,7 +254,7 @@ describe.each(CLIENTS)('the producer id (%s)', (client) => {
   it('is replaced when a refused batch is split, and the records after it are stored under the new one', async () => {
     const topic = uniqueTopic('producer-id');
     await createTopic(brokers(), topic, 1, [{ name: 'max.message.bytes', value: '4000' }]);
-    const { publisher } = publisherFor({}, 'main thread', { client });
+    const { publisher } = publisherFor({}, { client });
     await publisher.connect();
     try {
       await publisher.publish(record(topic, 'k', 0), 10_000);
@@ -310,7 +287,7 @@ describe('partitioning', () => {
     await createTopic(brokers(), topic, partitions);
     const keys = Array.from({ length: 50 }, (_, n) => `room-${n * 7919}`);
     for (const client of CLIENTS) {
-      const { publisher } = publisherFor({}, 'main thread', { client });
+      const { publisher } = publisherFor({}, { client });
       await publisher.connect();
       try {
         await Promise.all(
@@ -344,7 +321,7 @@ describe('the Produce request encoder (kafka.produceEncoder)', () => {
   it("is the bridge's own by default, installed before kafkajs' first produce", async () => {
     const topic = uniqueTopic('encoder-bridge');
     await createTopic(brokers(), topic, 1);
-    const { publisher } = publisherFor({}, 'main thread');
+    const { publisher } = publisherFor({});
     await publisher.connect();
     try {
       await publisher.publish(record(topic, 'k', 1), 10_000);
@@ -360,7 +337,7 @@ describe('the Produce request encoder (kafka.produceEncoder)', () => {
   it("can be kafkajs' own, and the records read the same", async () => {
     const topic = uniqueTopic('encoder-kafkajs');
     await createTopic(brokers(), topic, 2);
-    const { publisher } = publisherFor({ KAFKA_PRODUCE_ENCODER: 'kafkajs' }, 'worker thread');
+    const { publisher } = publisherFor({ KAFKA_PRODUCE_ENCODER: 'kafkajs' });
     await publisher.connect();
     try {
       await Promise.all(
@@ -383,56 +360,8 @@ describe('the Produce request encoder (kafka.produceEncoder)', () => {
   });
 });
 
-describe.each(CLIENTS)('the worker-thread publisher (%s)', (client) => {
-  it('fails the batches a stopped I/O thread held and every later one, at once', async () => {
-    const topic = uniqueTopic('worker-stopped');
-    await createTopic(brokers(), topic, 1);
-    // A topic that can never ack with acks=all on a one-broker cluster (NOT_ENOUGH_REPLICAS,
-    // which kafkajs retries): a record sent there stays in flight until the thread stops.
-    const stuck = uniqueTopic('worker-stopped-stuck');
-    await createTopic(brokers(), stuck, 1, [{ name: 'min.insync.replicas', value: '2' }]);
-    let thread: IoThread | undefined;
-    const { publisher, registry } = publisherFor({}, 'worker thread', {
-      client,
-      thread: (settings) => (thread = startIoThread({ kafka: { settings } })),
-    });
-    const stops: Error[] = [];
-    thread!.onExit((error) => stops.push(error));
-    await publisher.connect();
-    try {
-      await publisher.publish(record(topic, 'k', 1), 10_000);
-      expect(await metricValue(registry, 'live_bridge_kafka_connected')).toBe(1);
-      // the thread stops with a batch in flight: terminated once the batch has been posted
-      const port = thread!.kafka!;
-      const posted = new Promise<void>((resolve) => {
-        const post = port.postMessage.bind(port);
-        port.postMessage = (message: { op?: string }, transfer?: readonly TransferListItem[]) => {
-          post(message, transfer);
-          if (message.op === 'send') resolve();
-        };
-      });
-      const inFlight = publisher.publish(record(stuck, 'k', 2), 10_000);
-      await posted;
-      await thread!.worker.terminate();
-      const error = await inFlight.catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(PublishError);
-      expect((error as PublishError).code).toBe('PUBLISH_FAILED');
-      expect(await metricValue(registry, 'live_bridge_kafka_connected')).toBe(0);
-      expect(stops).toHaveLength(1);
-      // no new thread: a later batch fails at once (the server exits on the stop, src/main.ts)
-      const started = Date.now();
-      await expect(publisher.publish(record(topic, 'k', 3), 10_000)).rejects.toMatchObject({
-        code: 'PUBLISH_FAILED',
-      });
-      expect(Date.now() - started).toBeLessThan(1000);
-      const messages = await consumeAll(brokers(), topic, { expected: 1, timeoutMs: 20_000 });
-      expect(messages.map((m) => (JSON.parse(m.value.toString()) as { n: number }).n)).toEqual([1]);
-    } finally {
-      await publisher.close(5000);
-    }
-  });
-
-  it("writes the client's log lines through the main thread's logger, at debug (the bridge logs state changes itself)", async () => {
+describe.each(CLIENTS)("the client's log lines (%s)", (client) => {
+  it('go through the bridge logger at debug (the bridge logs state changes itself)', async () => {
     const lines: Record<string, unknown>[] = [];
     const logger = pino(
       { level: 'debug' },
@@ -444,15 +373,12 @@ describe.each(CLIENTS)('the worker-thread publisher (%s)', (client) => {
         KAFKA_CONNECTION_TIMEOUT_MS: '200',
         KAFKA_RETRY_RETRIES: '2',
       },
-      'worker thread',
       { logger, client },
     );
     await publisher.publish(record('nowhere', 'k', 1), 800).catch(() => undefined);
     await publisher.close(100).catch(() => undefined);
-    const fromKafka = lines.filter((line) => line.thread === 'kafka');
-    expect(fromKafka.length).toBeGreaterThan(0);
     // kafkajs' lines carry `kafkajs`, platformatic's `platformatic`
-    const own = fromKafka.filter((line) => line[client] !== undefined);
+    const own = lines.filter((line) => line[client] !== undefined);
     expect(own.some((line) => line.level === 20)).toBe(true);
     expect(own.filter((line) => line.level !== 20)).toEqual([]);
   });

@@ -181,7 +181,6 @@ describe('secrets at start-up and towards Kafka', () => {
         KAFKA_SASL_MECHANISM: 'plain',
         KAFKA_SASL_USERNAME: 'bridge',
         KAFKA_SASL_PASSWORD: SASL_PASSWORD,
-        KAFKA_WORKER_THREAD: 'false',
         KAFKA_CONNECTION_TIMEOUT_MS: '1000',
         KAFKA_RETRY_RETRIES: '1',
       },

@@ -120,7 +120,6 @@ describe('loadConfig', () => {
       KAFKA_PUBLISH_TIMEOUT_MS: '5000',
       LOG_LEVEL: 'loud',
       KAFKA_RETRY_RETRIES: '0',
-      KAFKA_WORKER_THREAD: 'maybe',
       KAFKA_PRODUCE_ENCODER: 'librdkafka',
       KAFKA_CLIENT: 'confluent',
     });
@@ -132,7 +131,6 @@ describe('loadConfig', () => {
         'server.port and admin.port must differ',
         'kafka.publishTimeoutMs must be shorter than server.requestTimeoutMs (Tencent waits 2 s)',
         '"kafka.retry.retries" must be greater than or equal to 1',
-        '"kafka.workerThread" must be a boolean',
         '"kafka.produceEncoder" must be one of [bridge, kafkajs]',
         '"kafka.client" must be one of [kafkajs, platformatic]',
       ]),
