@@ -8,9 +8,9 @@ import type { EventPublisher } from './publisher';
 
 /**
  * The sender of the client `kafka.client` names (kafkajs or @platformatic/kafka), with the same
- * contract (`KafkaSender`). Used on the calling thread and by the I/O thread (io-thread.ts).
+ * contract (`KafkaSender`).
  */
-export function createSender(options: {
+function createSender(options: {
   settings: BridgeConfig['kafka'];
   logger: KafkaLog;
   onConnected: (connected: boolean) => void;
