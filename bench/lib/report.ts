@@ -237,7 +237,7 @@ export function renderReport(results: BenchResults): string {
           'server',
           'main thread on CPU',
           'main thread waiting',
-          'I/O thread (Kafka, spool) on CPU',
+          'I/O thread on CPU',
           'I/O thread waiting',
           'V8 helper threads on CPU',
           'other threads on CPU',
