@@ -8,7 +8,6 @@ import { createKafkaPublisher } from './kafka/kafka-publisher';
 import { kafkaClientConfig, logProcessWarnings } from './kafka/kafkajs-publisher';
 import { platformaticTopicAdmin } from './kafka/platformatic-admin';
 import { createTopicMonitor, kafkajsTopicAdmin, missingTopicMessage } from './kafka/topic-monitor';
-import { startIoThread } from './io-thread';
 import { ensureTopics } from './kafka/topics';
 import { createLogger } from './logger';
 import { createMetrics } from './metrics';
@@ -64,26 +63,22 @@ async function main(): Promise<void> {
     logger,
   });
   const limits = monitor.maxMessageBytes;
-  const spoolOptions = config.spool.enabled
-    ? {
+  const publisher = createKafkaPublisher({ settings: config.kafka, logger, metrics, limits });
+  let spool;
+  if (config.spool.enabled) {
+    try {
+      // The spool runs on its I/O thread (src/io-thread.ts). A thread that stops on its own
+      // stops the bridge: a new process reopens the spool.
+      spool = await createWorkerSpool({
         path: join(config.spool.dir, 'spool.sqlite'),
         maxEvents: config.spool.maxEvents,
         maxBytes: config.spool.maxBytes,
         maxAgeSeconds: config.spool.maxAgeSeconds,
-      }
-    : undefined;
-  // The spool runs on an I/O thread (src/io-thread.ts). A thread that stops on its own stops
-  // the bridge: a new process reopens the spool.
-  const thread = spoolOptions ? startIoThread({ spool: spoolOptions }) : undefined;
-  thread?.onExit((error) => {
-    logger.fatal({ err: error }, 'the I/O thread stopped: exiting');
-    process.exit(1);
-  });
-  const publisher = createKafkaPublisher({ settings: config.kafka, logger, metrics, limits });
-  let spool;
-  if (spoolOptions) {
-    try {
-      spool = await createWorkerSpool({ ...spoolOptions, thread });
+        onCrash(error) {
+          logger.fatal({ err: error }, 'the I/O thread stopped: exiting');
+          process.exit(1);
+        },
+      });
     } catch (error) {
       if (!isSpoolError(error)) throw error;
       logger.fatal({ err: error, dir: config.spool.dir }, 'cannot open the spool');

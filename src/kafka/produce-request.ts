@@ -6,9 +6,9 @@
  * kafkajs builds every record and each of its headers in a fresh zero-filled 512-byte buffer,
  * then copies the bytes into growing buffers at each level (records, batch, partition, topic,
  * request) and computes the batch checksum a byte at a time. At saturation that was a quarter of
- * the CPU of the thread kafkajs then ran on, and most of its garbage. This encoder measures the request first, then writes
- * it once into a buffer of exactly its size. The bytes are the same as kafkajs' (the unit tests
- * compare them).
+ * the CPU of the thread kafkajs then ran on, and most of its garbage. This encoder measures the
+ * request first, then writes it once into a buffer of exactly its size. The bytes are the same as
+ * kafkajs' (the unit tests compare them).
  *
  * Wire format (Kafka protocol guide, "Produce API" and "Record Batch"):
  *   request   = transactional_id:nullable_string acks:int16 timeout:int32 [topic]

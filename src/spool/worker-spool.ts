@@ -55,10 +55,7 @@ function asBuffer(value: Uint8Array): Buffer {
  */
 export async function createWorkerSpool(
   options: SqliteSpoolOptions & {
-    /**
-     * The I/O thread to run on, started with a `spool` part for these options; default: a
-     * thread of its own.
-     */
+    /** The I/O thread to run on, started for these options (tests); default: a new one. */
     thread?: IoThread | undefined;
     /**
      * The thread stopped without `close()` (a crash): every later call fails with
