@@ -97,7 +97,16 @@ function openHeader(first: string, process: string): string[] {
   ];
 }
 
-function openRow(label: string, m: Measured<OpenLoopResult>, role: string): string[] {
+/**
+ * One open-loop row. `cpuUsPerRequest`, when the caller measured it (the peer phase: /proc
+ * utime + stime over the window ÷ OK answers), replaces the estimate from the sampled CPU share.
+ */
+function openRow(
+  label: string,
+  m: Measured<OpenLoopResult>,
+  role: string,
+  cpuUsPerRequest?: number,
+): string[] {
   const r = m.result;
   label = mark(label, m);
   return [
@@ -112,7 +121,7 @@ function openRow(label: string, m: Measured<OpenLoopResult>, role: string): stri
     n(r.notOk),
     n(r.overThreshold),
     cpu(m.cpu, role),
-    f(((m.cpu.percentOfCore[role] ?? Number.NaN) * 10_000) / r.rate, 0),
+    f(cpuUsPerRequest ?? ((m.cpu.percentOfCore[role] ?? Number.NaN) * 10_000) / r.rate, 0),
     cpu(m.cpu, 'loadgen'),
     cpu(m.cpu, 'broker'),
     f(m.cpu.otherPercentOfCore, 0),
@@ -496,7 +505,7 @@ function peerSection(peer: PeerRun): string {
       table(
         [...openHeader('fixed rate (open loop)', 'server'), 'RSS peak MB (sampled)'],
         peer.fixedRate.map((r) => [
-          ...openRow(r.target, r.measured, r.target),
+          ...openRow(r.target, r.measured, r.target, r.cpuUsPerRequest),
           f(r.sampledPeakRssMB),
         ]),
       ),

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { BridgeConfig } from '../config/types';
 import type { Metrics } from '../metrics';
 import type { KafkaLog, KafkaSender, TopicLimits } from './kafkajs-publisher';
-import { createKafkaSender, inThreadPublisher } from './kafkajs-publisher';
+import { createKafkaSender, publisherOverSender } from './kafkajs-publisher';
 import { createPlatformaticSender } from './platformatic-sender';
 import type { EventPublisher } from './publisher';
 
@@ -31,7 +31,7 @@ export function createKafkaPublisher(options: {
   metrics: Metrics;
   limits?: TopicLimits | undefined;
 }): EventPublisher {
-  return inThreadPublisher(options, (callbacks) =>
+  return publisherOverSender(options, (callbacks) =>
     createSender({ settings: options.settings, logger: options.logger, ...callbacks }),
   );
 }

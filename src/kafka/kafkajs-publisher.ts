@@ -460,18 +460,18 @@ export function createBatchingPublisher(options: {
   };
 }
 
-/** What a sender hears from the publisher that owns it (see `inThreadPublisher`). */
+/** What a sender hears from the publisher that owns it (see `publisherOverSender`). */
 export interface SenderCallbacks {
   onConnected: (connected: boolean) => void;
   onConnectionLost: () => void;
 }
 
 /**
- * A batching publisher over one sender on the calling thread: `makeSender` builds the sender
- * with callbacks that keep `live_bridge_kafka_connected` current and divert waiting publishes
- * when a connection is lost.
+ * A batching publisher over one sender (kafkajs or @platformatic/kafka): `makeSender` builds the
+ * sender with callbacks that keep `live_bridge_kafka_connected` current and divert waiting
+ * publishes when a connection is lost.
  */
-export function inThreadPublisher(
+export function publisherOverSender(
   options: {
     settings: KafkaSettings;
     logger: Logger;
@@ -504,7 +504,7 @@ export function createKafkajsPublisher(options: {
   /** Injected for tests; defaults to a client built from `settings`. */
   kafka?: Kafka;
 }): EventPublisher {
-  return inThreadPublisher(options, (callbacks) =>
+  return publisherOverSender(options, (callbacks) =>
     createKafkaSender({
       settings: options.settings,
       logger: options.logger,
