@@ -10,9 +10,10 @@ import { platformaticTopicAdmin } from './kafka/platformatic-admin';
 import { createTopicMonitor, kafkajsTopicAdmin, missingTopicMessage } from './kafka/topic-monitor';
 import { ensureTopics } from './kafka/topics';
 import { createLogger } from './logger';
+import { listenProblem } from './listen-problem';
 import { createMetrics } from './metrics';
 import { ServerTlsError } from './server-tls';
-import { createWorkerSpool, isSpoolError } from './spool';
+import { createWorkerSpool, isSpoolError, isSpoolHeld } from './spool';
 
 /** The only module that touches `process`: environment, arguments, signals and exit codes. */
 async function main(): Promise<void> {
@@ -81,7 +82,12 @@ async function main(): Promise<void> {
       });
     } catch (error) {
       if (!isSpoolError(error)) throw error;
-      logger.fatal({ err: error, dir: config.spool.dir }, 'cannot open the spool');
+      logger.fatal(
+        { err: error, dir: config.spool.dir },
+        isSpoolHeld(error)
+          ? `the spool in ${config.spool.dir} is held by another process (another bridge, or a spool or dead-letters command of the CLI): stop it, or give this bridge a spool.dir of its own (env SPOOL_DIR)`
+          : 'cannot open the spool',
+      );
       process.exit(1);
     }
     const { depth, deadLetters } = spool.stats();
@@ -151,7 +157,14 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   monitor.start();
-  await bridge.start();
+  try {
+    await bridge.start();
+  } catch (error) {
+    const problem = listenProblem(error, config);
+    if (problem === undefined) throw error;
+    logger.fatal({ err: error }, problem);
+    process.exit(1);
+  }
   void connectWithRetry(
     () => publisher.connect(),
     logger,

@@ -6,7 +6,7 @@ import { createKafkaPublisher } from '../kafka/kafka-publisher';
 import { createMetrics } from '../metrics';
 import { createSpoolDrainer } from '../pipeline/deliver';
 import type { SpoolRecord, SyncSpool } from '../spool';
-import { createSqliteSpool, inThreadSpool, isSpoolError } from '../spool';
+import { createSqliteSpool, inThreadSpool, isSpoolError, isSpoolHeld } from '../spool';
 
 /** Exit codes of the spool commands (also the drain Job's contract in the Helm chart). */
 export const EXIT = { ok: 0, notDrained: 1, usage: 2, spoolHeld: 3 } as const;
@@ -37,7 +37,7 @@ export function openSpool(config: Readonly<BridgeConfig>): SyncSpool {
     });
   } catch (error) {
     if (!isSpoolError(error)) throw error;
-    const held = /locked|busy/i.test(error.message);
+    const held = isSpoolHeld(error);
     throw new SpoolOpenError(
       held
         ? `the spool in ${config.spool.dir} is held by another process (a running bridge?); stop it first`

@@ -4,6 +4,7 @@ export {
   SpoolUnavailableError,
   inThreadSpool,
   isSpoolError,
+  isSpoolHeld,
 } from './spool';
 export type {
   DeadLetterMark,

@@ -178,3 +178,12 @@ export class SpoolUnavailableError extends SpoolError {
 export function isSpoolError(err: unknown): err is SpoolError {
   return err instanceof SpoolError;
 }
+
+/**
+ * Whether opening the spool failed because another process holds its file: SQLite's exclusive
+ * lock ("database is locked", or SQLITE_BUSY), taken by a running bridge or a spool or
+ * dead-letters command of the CLI.
+ */
+export function isSpoolHeld(err: SpoolError): boolean {
+  return err instanceof SpoolUnavailableError && /locked|busy/i.test(err.message);
+}

@@ -245,4 +245,45 @@ describe('the built service as a process, with the real broker', () => {
     expect(bridge.output()).toContain('kafka.compression');
     expect(bridge.output()).toContain('kafka.brokers[0]');
   });
+
+  it('stops with one line naming the setting when its port or its spool is taken', async () => {
+    const topic = uniqueTopic('e2e-taken');
+    await createTopic(brokers(), topic, 1);
+    await createTopic(brokers(), `${topic}.quarantine`, 1);
+    const first = await startBridgeProcess(env(topic));
+    try {
+      const port = new URL(first.webhook).port;
+      const second = await startBridgeProcess({ ...env(topic), PORT: port }, { waitReady: false });
+      expect(await second.exited).toBe(1);
+      const portLine = fatalLine(second.output());
+      expect(portLine.msg).toBe(
+        `cannot listen on 127.0.0.1:${port}: port ${port} is already in use (EADDRINUSE); change server.host and server.port (env HOST, PORT)`,
+      );
+
+      const third = await startBridgeProcess(
+        { ...env(topic), SPOOL_DIR: first.spoolDir },
+        { waitReady: false },
+      );
+      expect(await third.exited).toBe(1);
+      expect(fatalLine(third.output()).msg).toBe(
+        `the spool in ${first.spoolDir} is held by another process (another bridge, or a spool or dead-letters command of the CLI): stop it, or give this bridge a spool.dir of its own (env SPOOL_DIR)`,
+      );
+      // The first bridge still serves.
+      expect((await send(first, createRoomBody('still-serving'))).status).toBe(200);
+    } finally {
+      first.process.kill('SIGTERM');
+      await first.exited;
+    }
+  });
 });
+
+/** The one fatal (level 60) JSON line in a bridge's output; fails unless there is exactly one. */
+function fatalLine(output: string): { msg: string } {
+  const lines = output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { level: number; msg: string })
+    .filter((line) => line.level === 60);
+  expect(lines).toHaveLength(1);
+  return lines[0]!;
+}
