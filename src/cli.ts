@@ -15,6 +15,7 @@ import { EXIT, SpoolOpenError, drainSpool, openSpool, spoolStatus } from './cli/
 import { ConfigError, loadConfig } from './config/load';
 import type { BridgeConfig } from './config/types';
 import { TopicRangeError } from './kafka/topic-reader';
+import { logProcessWarnings } from './kafka/kafkajs-publisher';
 import { createLogger } from './logger';
 import { SAMPLE_NAMES } from './tencent/samples';
 
@@ -99,6 +100,7 @@ spool
   .action(async (options: { timeoutSeconds: number }) => {
     const settings = config();
     const logger = createLogger(settings.log.level);
+    logProcessWarnings(logger);
     const drained = await withSpool(async (opened) => {
       const before = opened.stats().depth;
       logger.info({ depth: before, dir: settings.spool.dir }, 'draining the spool');
@@ -369,6 +371,7 @@ program
     const settings = config();
     // stdout is the report (JSON lines); log lines go to stderr
     const logger = createLogger(settings.log.level, process.stderr);
+    logProcessWarnings(logger);
     const range = {
       ...(options.from !== undefined && { fromTime: options.from }),
       ...(options.to !== undefined && { toTime: options.to }),

@@ -72,7 +72,7 @@ export function spoolStatus(spool: SyncSpool, sample: number, now = Date.now()) 
 /**
  * Drains the spool to Kafka with the bridge's own drainer and publisher (records Kafka refuses for
  * good go to the quarantine topic or the dead-letter table, as in the server). Reports progress
- * through `progress` about once a second.
+ * through `progress` at most once a second, when the depth has changed.
  * @returns true when the spool is empty at the end.
  */
 export async function drainSpool(options: {
@@ -95,7 +95,14 @@ export async function drainSpool(options: {
     onError: (error, attempt) =>
       logger[attempt === 1 ? 'warn' : 'debug']({ err: error, attempt }, 'drain failed, retrying'),
   });
-  const ticker = setInterval(() => options.progress(spool.stats().depth), 1000);
+  // A line when the depth moved, not every second while Kafka is away (the drainer warns once).
+  let reported = spool.stats().depth;
+  const ticker = setInterval(() => {
+    const { depth } = spool.stats();
+    if (depth === reported) return;
+    reported = depth;
+    options.progress(depth);
+  }, 1000);
   try {
     drainer.kick();
     return await drainer.drainNow(options.timeoutMs);

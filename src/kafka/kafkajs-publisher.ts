@@ -284,9 +284,12 @@ function connectionState(
 ): {
   set: (connected: boolean) => void;
   get: () => boolean;
+  /** The bridge is disconnecting on purpose: the next `set(false)` is not a lost connection. */
+  closing: () => void;
 } {
   let connected = false;
   let everConnected = false;
+  let closing = false;
   return {
     set: (value) => {
       if (value === connected) return;
@@ -295,11 +298,16 @@ function connectionState(
       if (value) {
         logger?.info(everConnected ? 'Kafka answers again' : 'connected to Kafka');
         everConnected = true;
+      } else if (closing) {
+        logger?.info('disconnected from Kafka');
       } else if (everConnected) {
         logger?.warn('lost the connection to Kafka: new events are spooled until it answers');
       }
     },
     get: () => connected,
+    closing: () => {
+      closing = true;
+    },
   };
 }
 
@@ -492,7 +500,13 @@ export function publisherOverSender(
     metrics,
     limits: options.limits,
   });
-  return publisher;
+  return {
+    ...publisher,
+    async close(timeoutMs) {
+      connection.closing();
+      await publisher.close(timeoutMs);
+    },
+  };
 }
 
 /** The kafkajs publisher on the calling thread (tests and the bench inject a `kafka` client). */

@@ -382,6 +382,25 @@ describe.each(CLIENTS)("the client's log lines (%s)", (client) => {
     expect(own.some((line) => line.level === 20)).toBe(true);
     expect(own.filter((line) => line.level !== 20)).toEqual([]);
   });
+
+  it('say a deliberate disconnect is one, not a lost connection', async () => {
+    const topic = uniqueTopic('disconnect');
+    await createTopic(brokers(), topic, 1);
+    const lines: { level: number; msg: string }[] = [];
+    const logger = pino(
+      { level: 'info' },
+      { write: (line: string) => void lines.push(JSON.parse(line) as (typeof lines)[number]) },
+    );
+    const { publisher, registry } = publisherFor({}, { logger, client });
+    await publisher.connect();
+    await publisher.publish(record(topic, 'k', 1), 10_000);
+    await publisher.close(5000);
+    const messages = lines.map((line) => line.msg);
+    expect(messages).toContain('connected to Kafka');
+    expect(messages).toContain('disconnected from Kafka');
+    expect(lines.filter((line) => line.level >= 40)).toEqual([]);
+    expect(await metricValue(registry, 'live_bridge_kafka_connected')).toBe(0);
+  });
 });
 
 describe('topic creation', () => {
