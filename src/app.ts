@@ -218,7 +218,10 @@ export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {
       await webhook.stop({ timeout: Math.max(0, deadline - now()) });
       if (drainer && spool) {
         // Flush what Kafka takes in the time left; the rest stays on disk for the next start.
-        const drained = await drainer.drainNow(Math.max(0, deadline - now()));
+        // While Kafka is away, waiting out the grace period would only delay the stop.
+        const drained =
+          spool.isEmpty() ||
+          (publisher.isConnected() && (await drainer.drainNow(Math.max(0, deadline - now()))));
         await drainer.stop();
         if (!drained) logger.warn({ depth: spool.stats().depth }, 'spool not empty at shutdown');
       }

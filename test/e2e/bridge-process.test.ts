@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { ROOM_CREATED_V1 } from '../../src/events/room-created-v1';
+import { createSqliteSpool } from '../../src/spool';
 import { brokers, uniqueTopic } from '../helpers/bridge';
 import type { BridgeProcess } from '../helpers/bridge-process';
 import { bridgeEnv, readMetrics, startBridgeProcess } from '../helpers/bridge-process';
@@ -233,6 +235,36 @@ describe('the built service as a process, with the real broker', () => {
     const inKafka = new Set(messages.map((m) => m.headers.ce_id));
     for (const id of okIds) expect(inKafka.has(id!)).toBe(true);
     expect(bridge.output()).toContain('"msg":"stopped"');
+  });
+
+  it('stops at once on SIGTERM while Kafka is away, keeping what it answered OK in the spool', async () => {
+    // Nothing listens on port 1: every callback goes to the spool.
+    const bridge = await startBridgeProcess(
+      bridgeEnv(
+        'away',
+        { KAFKA_BROKERS: '127.0.0.1:1', SHUTDOWN_GRACE_MS: '20000' },
+        '127.0.0.1:1',
+      ),
+    );
+    const answer = await send(bridge, createRoomBody('kafka-away'));
+    expect(answer.status).toBe(200);
+    const signalledAt = Date.now();
+    bridge.signal('SIGTERM');
+    expect(await bridge.exited).toBe(0);
+    // Not the 20-s grace period spent waiting for a Kafka that does not answer.
+    expect(Date.now() - signalledAt).toBeLessThan(10_000);
+    expect(bridge.output()).toContain('"msg":"spool not empty at shutdown"');
+    const spool = createSqliteSpool({
+      path: join(bridge.spoolDir, 'spool.sqlite'),
+      maxEvents: 100,
+      maxBytes: 1_000_000,
+      maxAgeSeconds: 86_400,
+    });
+    try {
+      expect(spool.peek(10).map((record) => record.eventId)).toEqual([answer.eventId]);
+    } finally {
+      spool.close();
+    }
   });
 
   it('refuses to start with an invalid configuration, listing every problem', async () => {
