@@ -327,9 +327,13 @@ cmd_start() {
   fi
   cmd_fetch
   command -v java >/dev/null || die "java not found (apt-get install -y openjdk-17-jre-headless)"
-  local p
-  for p in "$PORT" "$CONTROLLER_PORT" $SSL_PORT $SASL_SSL_PORT; do
-    ! port_open "$p" || die "port 127.0.0.1:$p is already in use by another process"
+  local p var
+  for var in KAFKA_PORT:"$PORT" KAFKA_CONTROLLER_PORT:"$CONTROLLER_PORT" \
+    KAFKA_SSL_PORT:"$SSL_PORT" KAFKA_SASL_SSL_PORT:"$SASL_SSL_PORT"; do
+    p="${var#*:}"
+    [ -n "$p" ] || continue
+    ! port_open "$p" ||
+      die "port 127.0.0.1:$p is already in use by another process: set ${var%%:*} to a free port"
   done
   tls_material
   mkdir -p "$DATA" "$LOGS"
