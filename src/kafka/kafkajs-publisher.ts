@@ -400,6 +400,12 @@ export function createBatchingPublisher(options: {
         }
       } catch (error) {
         stopTimer({ outcome: 'error' });
+        // Nothing queued behind a failed produce request may reach Kafka before the callers have
+        // reacted to the failure (the deliverer spools in acceptance order, the drainer retries
+        // its whole batch): the batcher would otherwise send the next batch in this same turn.
+        batcher.abandonQueued(
+          new PublishError('PUBLISH_FAILED', 'an earlier produce request failed', { cause: error }),
+        );
         throw error;
       }
       stopTimer({ outcome: 'ok' });

@@ -12,6 +12,9 @@ export interface EventPublisher {
    * (PUBLISH_FAILED) instead of at its deadline: for callers that have somewhere else to put it
    * (the deliverer spools it). The drainer waits for the real outcome instead, so it never sends a
    * batch again while the first copy is still being retried.
+   * When a produce request fails as a whole, every record still queued behind it (in no request
+   * yet) fails at once with `PUBLISH_FAILED`, failFast or not: none of them may reach Kafka
+   * before its caller has reacted to the earlier failure.
    * @throws PublishError `PUBLISH_TIMEOUT` when no ack came within `deadlineMs`, or
    * `PUBLISH_FAILED` when Kafka could not be reached or answered with a retriable error;
    * RecordRefusedError when Kafka refused this record for good (see kafka-errors.ts).
