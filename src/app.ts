@@ -16,6 +16,7 @@ import { createRequestVerifier } from './pipeline/verify-request';
 import type { SecureContextTarget } from './server-tls';
 import { readServerCertificate, watchServerCertificate } from './server-tls';
 import type { Drainer, Spool } from './spool';
+import { volumeFreeBytes } from './spool';
 
 export interface BridgeDependencies {
   config: Readonly<BridgeConfig>;
@@ -114,6 +115,14 @@ export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {
         })
       : undefined,
   });
+  /** The spool's volume has more than spool.minFreeBytes free (a statfs; true if unreadable). */
+  const spoolVolumeHasRoom = (): boolean => {
+    try {
+      return volumeFreeBytes(config.spool.dir) >= config.spool.minFreeBytes;
+    } catch {
+      return true; // the spool's own writes report what is wrong
+    }
+  };
   /** The spool has room under every bound, so a callback can be made durable without Kafka. */
   const spoolAccepts = (): boolean => {
     if (!spool) return false;
@@ -122,7 +131,8 @@ export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {
     return (
       stats.depth < config.spool.maxEvents &&
       stats.bytes < config.spool.maxBytes &&
-      (oldest === undefined || now() - oldest < config.spool.maxAgeSeconds * 1000)
+      (oldest === undefined || now() - oldest < config.spool.maxAgeSeconds * 1000) &&
+      spoolVolumeHasRoom()
     );
   };
 

@@ -75,6 +75,7 @@ async function main(): Promise<void> {
         maxEvents: config.spool.maxEvents,
         maxBytes: config.spool.maxBytes,
         maxAgeSeconds: config.spool.maxAgeSeconds,
+        minFreeBytes: config.spool.minFreeBytes,
         onCrash(error) {
           logger.fatal({ err: error }, 'the I/O thread stopped: exiting');
           process.exit(1);

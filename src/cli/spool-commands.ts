@@ -34,6 +34,7 @@ export function openSpool(config: Readonly<BridgeConfig>): SyncSpool {
       maxEvents: config.spool.maxEvents,
       maxBytes: config.spool.maxBytes,
       maxAgeSeconds: config.spool.maxAgeSeconds,
+      minFreeBytes: config.spool.minFreeBytes,
     });
   } catch (error) {
     if (!isSpoolError(error)) throw error;

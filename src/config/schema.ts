@@ -165,6 +165,7 @@ export const configSchema: Joi.ObjectSchema<BridgeConfig> = Joi.object<BridgeCon
     maxEvents: positive.required(),
     maxBytes: positive.required(),
     maxAgeSeconds: positive.required(),
+    minFreeBytes: Joi.number().integer().min(0).required(),
     drainBatchSize: Joi.number().integer().min(1).max(10_000).required(),
     drainBackoffMinMs: positive.required(),
     drainBackoffMaxMs: positive.required(),

@@ -84,6 +84,8 @@ export interface BridgeConfig {
     maxEvents: number;
     maxBytes: number;
     maxAgeSeconds: number;
+    /** Bytes kept free on the spool's volume: appends stop below it (issue 16 review). */
+    minFreeBytes: number;
     drainBatchSize: number;
     drainBackoffMinMs: number;
     drainBackoffMaxMs: number;

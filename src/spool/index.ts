@@ -17,7 +17,7 @@ export type {
   SpoolFullReason,
   SyncSpool,
 } from './spool';
-export { createSqliteSpool } from './sqlite-spool';
+export { createSqliteSpool, volumeFreeBytes } from './sqlite-spool';
 export type { SqliteSpoolOptions } from './sqlite-spool';
 export { createDrainer } from './drainer';
 export type { Drainer, DrainerOptions } from './drainer';

@@ -135,7 +135,7 @@ export function inThreadSpool(store: SyncSpool): Spool {
 }
 
 /** Which bound made an append fail. */
-export type SpoolFullReason = 'maxEvents' | 'maxBytes' | 'maxAge';
+export type SpoolFullReason = 'maxEvents' | 'maxBytes' | 'maxAge' | 'minFreeBytes';
 
 /** Base class of every error the spool throws on purpose. */
 export abstract class SpoolError extends Error {

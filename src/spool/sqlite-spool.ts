@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { StatementSync } from 'node:sqlite';
@@ -30,6 +30,22 @@ export interface SqliteSpoolOptions {
    * full disk. Default: no cap other than the disk.
    */
   maxFileBytes?: number;
+  /**
+   * Room kept free on the file's volume: appends (and new dead letters) fail with SpoolFullError
+   * (`minFreeBytes`) while fewer bytes than this plus their own are free. SQLite needs room in
+   * its WAL to delete rows too, so a volume the spool filled would keep the drainer from removing
+   * what Kafka acknowledged and stall every event behind it (found by an adversarial review). The
+   * drain's own writes are never refused. Default 0: no floor.
+   */
+  minFreeBytes?: number;
+  /** Free bytes on the volume holding `dir` (tests). Default: statfs's blocks available. */
+  freeBytes?: (dir: string) => number;
+}
+
+/** Bytes an unprivileged process may still write on the volume holding `dir` (statfs). */
+export function volumeFreeBytes(dir: string): number {
+  const { bavail, bsize } = statfsSync(dir);
+  return bavail * bsize;
 }
 
 /**
@@ -100,6 +116,11 @@ export function createSqliteSpool(opts: SqliteSpoolOptions): SyncSpool {
   checkLimit('maxBytes', opts.maxBytes);
   checkLimit('maxAgeSeconds', opts.maxAgeSeconds);
   if (opts.maxFileBytes !== undefined) checkLimit('maxFileBytes', opts.maxFileBytes);
+  const minFreeBytes = opts.minFreeBytes ?? 0;
+  if (!Number.isSafeInteger(minFreeBytes) || minFreeBytes < 0) {
+    throw new RangeError(`minFreeBytes must be a non-negative integer, got ${minFreeBytes}`);
+  }
+  const freeBytes = opts.freeBytes ?? volumeFreeBytes;
   const now = opts.now ?? Date.now;
   const maxAgeMs = opts.maxAgeSeconds * 1000;
 
@@ -159,6 +180,23 @@ export function createSqliteSpool(opts: SqliteSpoolOptions): SyncSpool {
     if (closed) throw new SpoolUnavailableError(`spool ${opts.path} is closed`);
   }
 
+  /** Refuses a write of `adding` bytes that would leave less than minFreeBytes on the volume. */
+  function keepFloor(adding: number): void {
+    if (minFreeBytes === 0) return;
+    let free: number;
+    try {
+      free = freeBytes(dirname(opts.path));
+    } catch (err) {
+      throw unavailable(`cannot read the free space of the volume of ${opts.path}`, err);
+    }
+    if (free - adding < minFreeBytes) {
+      throw new SpoolFullError(
+        'minFreeBytes',
+        `spool full: ${free} bytes free on its volume, fewer than minFreeBytes ${minFreeBytes} + ${adding}`,
+      );
+    }
+  }
+
   /** Re-reads the counters from the file after a failed transaction (it may or may not have applied). */
   function resyncCounters(): void {
     try {
@@ -205,6 +243,7 @@ export function createSqliteSpool(opts: SqliteSpoolOptions): SyncSpool {
           `spool full: oldest record (acceptedAt ${oldestAcceptedAt}) is older than maxAgeSeconds ${opts.maxAgeSeconds}`,
         );
       }
+      keepFloor(addedBytes);
 
       const records: SpoolRecord[] = [];
       try {
@@ -297,6 +336,7 @@ export function createSqliteSpool(opts: SqliteSpoolOptions): SyncSpool {
     addDeadLetters(messages: readonly DeadLetterMessage[]): void {
       ensureOpen();
       if (messages.length === 0) return;
+      keepFloor(messages.reduce((sum, m) => sum + messageBytes(m).bytes, 0));
       try {
         db.exec('BEGIN IMMEDIATE');
         const deadLetteredAt = now();

@@ -141,8 +141,13 @@ export async function createWorkerSpool(
 
 /** The options the I/O thread's spool part takes: a clock cannot cross threads. */
 export function spoolThreadOptions(options: SqliteSpoolOptions): Omit<SqliteSpoolOptions, 'now'> {
-  const { path, maxEvents, maxBytes, maxAgeSeconds, maxFileBytes } = options;
-  return maxFileBytes === undefined
-    ? { path, maxEvents, maxBytes, maxAgeSeconds }
-    : { path, maxEvents, maxBytes, maxAgeSeconds, maxFileBytes };
+  const { path, maxEvents, maxBytes, maxAgeSeconds, maxFileBytes, minFreeBytes } = options;
+  return {
+    path,
+    maxEvents,
+    maxBytes,
+    maxAgeSeconds,
+    ...(maxFileBytes === undefined ? {} : { maxFileBytes }),
+    ...(minFreeBytes === undefined ? {} : { minFreeBytes }),
+  };
 }

@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import {
   createSqliteSpool,
@@ -456,6 +456,45 @@ describe('sqlite spool', () => {
           .peek(100)
           .map((r) => r.eventId),
       ).toEqual(['ev-2']);
+    });
+
+    it('keeps minFreeBytes free on its volume: new records are refused, the drain is not', () => {
+      let free = 10_000_000;
+      const asked: string[] = [];
+      const spool = openSpool({
+        minFreeBytes: 1_000_000,
+        freeBytes: (volume) => {
+          asked.push(volume);
+          return free;
+        },
+      });
+      const first = spool.append(messages(0, 3));
+      expect(asked[0]).toBe(dirname(path));
+      const m = message(3);
+      free = 1_000_000 + sizeOf(m) - 1; // one byte short of the floor plus this record
+      const err = catchError(() => spool.append([m]));
+      expect(err).toBeInstanceOf(SpoolFullError);
+      expect(err).toMatchObject({ reason: 'minFreeBytes', code: 'SPOOL_FULL' });
+      expect((err as Error).message).toMatch(/fewer than minFreeBytes 1000000/);
+      expect(spool.stats().depth).toBe(3);
+      expect(catchError(() => spool.addDeadLetters([{ ...m, kafkaError: 'X' }]))).toBeInstanceOf(
+        SpoolFullError,
+      );
+      // What the drainer does needs no new room and is never refused.
+      free = 0;
+      spool.removeThrough(first[2]!.seq, [{ seq: first[0]!.seq, kafkaError: 'MESSAGE_TOO_LARGE' }]);
+      expect(spool.stats()).toMatchObject({ depth: 0, deadLetters: 1 });
+      free = 1_000_000 + sizeOf(m);
+      expect(spool.append([m])).toHaveLength(1);
+    });
+
+    it('minFreeBytes 0 (the default here) asks nothing of the volume', () => {
+      const spool = openSpool({
+        freeBytes: () => {
+          throw new Error('not asked');
+        },
+      });
+      expect(spool.append(messages(0, 1))).toHaveLength(1);
     });
 
     it('a closed spool throws SpoolUnavailableError and close is idempotent', () => {
