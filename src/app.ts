@@ -228,10 +228,14 @@ export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {
       await webhook.stop({ timeout: Math.max(0, deadline - now()) });
       if (drainer && spool) {
         // Flush what Kafka takes in the time left; the rest stays on disk for the next start.
-        // While Kafka is away, waiting out the grace period would only delay the stop.
-        const drained =
-          spool.isEmpty() ||
-          (publisher.isConnected() && (await drainer.drainNow(Math.max(0, deadline - now()))));
+        // While Kafka is away, waiting out the grace period would only delay the stop; but the
+        // flag can be stale (the drainer may be asleep in a backoff), so one short attempt first.
+        const left = (): number => Math.max(0, deadline - now());
+        let drained = spool.isEmpty();
+        if (!drained && !publisher.isConnected()) {
+          drained = await drainer.drainNow(Math.min(left(), config.kafka.connectionTimeoutMs));
+        }
+        if (!drained && publisher.isConnected()) drained = await drainer.drainNow(left());
         await drainer.stop();
         if (!drained) logger.warn({ depth: spool.stats().depth }, 'spool not empty at shutdown');
       }

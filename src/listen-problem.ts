@@ -8,9 +8,17 @@ import type { BridgeConfig } from './config/types';
  */
 export function listenProblem(error: unknown, config: Readonly<BridgeConfig>): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  const { code, address, port } = error as { code?: unknown; address?: unknown; port?: unknown };
+  const { code, address, port, syscall } = error as {
+    code?: unknown;
+    address?: unknown;
+    port?: unknown;
+    syscall?: unknown;
+  };
+  if (syscall !== 'listen') return undefined;
   const where = `${String(address)}:${String(port)}`;
-  const admin = port === config.admin.port && address === config.admin.host;
+  // By port: the two differ (the config check), and Node reports the address a host name
+  // resolved to, not the name.
+  const admin = port === config.admin.port;
   const setting = admin
     ? 'admin.host and admin.port (env ADMIN_HOST, ADMIN_PORT)'
     : 'server.host and server.port (env HOST, PORT)';

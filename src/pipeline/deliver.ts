@@ -148,9 +148,12 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     try {
       await publisher.publish(record, options.publishTimeoutMs, { failFast: true });
     } catch (error) {
+      // Already diverted to the spool by an earlier failure: that copy answers for it, and a
+      // refusal meets the drainer again, which dead-letters it once.
+      if (entry.diverted) return await entry.diverted;
       if (error instanceof RecordRefusedError) return await deadLetter(record, error);
       if (!spool || !(error instanceof PublishError)) throw error;
-      if (!entry.diverted) divertPending();
+      divertPending();
     } finally {
       pending.delete(entry);
     }
@@ -180,6 +183,9 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
         { ...record, acceptedAt: options.now(), kafkaError: refusal.kafkaError },
       ]);
     } catch (error) {
+      if (error instanceof SpoolFullError) {
+        throw new CallbackRejectedError('OVERLOADED', 'spool is full', { cause: error });
+      }
       throw new CallbackRejectedError('SPOOL_UNAVAILABLE', 'spool cannot be written', {
         cause: error,
       });

@@ -185,5 +185,10 @@ export function isSpoolError(err: unknown): err is SpoolError {
  * dead-letters command of the CLI.
  */
 export function isSpoolHeld(err: SpoolError): boolean {
-  return err instanceof SpoolUnavailableError && /locked|busy/i.test(err.message);
+  // SQLite's text ends the message (`cannot open spool <path>: database is locked`); the path
+  // before it may hold any word.
+  return (
+    err instanceof SpoolUnavailableError &&
+    /: database (table )?is (locked|busy)$/i.test(err.message)
+  );
 }

@@ -373,15 +373,26 @@ export function createSqliteSpool(opts: SqliteSpoolOptions): SyncSpool {
     requeueDeadLetters(ids: readonly number[]): DeadLetterRecord[] {
       ensureOpen();
       const moved: DeadLetterRecord[] = [];
+      let rows: DeadLetterRecord[];
+      try {
+        rows = [...new Set(ids)]
+          .sort((a, b) => a - b)
+          .flatMap((id) => {
+            const row = stmts.deadLetter.get(id);
+            return row === undefined ? [] : [toDeadLetter(row)];
+          });
+      } catch (err) {
+        throw unavailable(`cannot read dead letters of ${opts.path}`, err);
+      }
+      // Records back in the spool are new data there: the same floor as an append.
+      keepFloor(rows.reduce((sum, row) => sum + messageBytes(row).bytes, 0));
       try {
         db.exec('BEGIN IMMEDIATE');
         const requeuedAt = now();
-        for (const id of [...new Set(ids)].sort((a, b) => a - b)) {
-          const row = stmts.deadLetter.get(id);
-          if (row === undefined) continue;
-          stmts.requeue.run(requeuedAt, id);
-          stmts.deleteDeadLetter.run(id);
-          moved.push(toDeadLetter(row));
+        for (const row of rows) {
+          stmts.requeue.run(requeuedAt, row.id);
+          stmts.deleteDeadLetter.run(row.id);
+          moved.push(row);
         }
         db.exec('COMMIT');
       } catch (err) {

@@ -39,11 +39,16 @@ export function selectedProjects(argv: readonly string[]): string[] | undefined 
   return named?.filter((name) => PROJECTS.has(name));
 }
 
-/** Whether every test path pattern given names a file or folder under test/unit/. */
+/**
+ * Whether every test path pattern given is a plain path (jest reads patterns as regular
+ * expressions: one with `|`, `*` and the like may match anything) of a file or folder under
+ * test/unit/.
+ */
 export function onlyUnitPaths(patterns: readonly string[], rootDir: string): boolean {
   return (
     patterns.length > 0 &&
     patterns.every((pattern) => {
+      if (/[|*+?()[\]{}^$\\]/.test(pattern)) return false;
       const path = isAbsolute(pattern) ? relative(rootDir, pattern) : pattern;
       return path.replace(/^\.\//, '').startsWith(UNIT_DIR);
     })
@@ -51,17 +56,19 @@ export function onlyUnitPaths(patterns: readonly string[], rootDir: string): boo
 }
 
 function namedProjects(argv: readonly string[]): string[] | undefined {
-  const at = argv.findIndex(
-    (arg) => arg === '--selectProjects' || arg.startsWith('--selectProjects='),
-  );
-  if (at < 0) return undefined;
-  const inline = argv[at]!.split('=')[1];
-  if (inline !== undefined) return inline.split(',');
-  const names: string[] = [];
-  for (const arg of argv.slice(at + 1)) {
-    if (arg.startsWith('-')) break;
-    names.push(arg);
-  }
+  // jest merges the flag's values when it is given more than once
+  let names: string[] | undefined;
+  argv.forEach((arg, at) => {
+    if (arg.startsWith('--selectProjects=')) {
+      names = [...(names ?? []), ...arg.slice('--selectProjects='.length).split(',')];
+    } else if (arg === '--selectProjects') {
+      names = names ?? [];
+      for (const next of argv.slice(at + 1)) {
+        if (next.startsWith('-')) break;
+        names.push(next);
+      }
+    }
+  });
   return names;
 }
 

@@ -16,7 +16,7 @@ import type { EventPublisher } from '../../src/kafka/publisher';
 import { createMetrics } from '../../src/metrics';
 import { createDeliverer, createDrainPublish } from '../../src/pipeline/deliver';
 import { toRejection } from '../../src/http/respond';
-import { createDrainer, inThreadSpool } from '../../src/spool';
+import { SpoolFullError, createDrainer, inThreadSpool } from '../../src/spool';
 import { createMemorySpool } from '../helpers/memory-spool';
 
 const QUARANTINE = 'events.quarantine';
@@ -145,6 +145,14 @@ describe('a record Kafka refuses for good, on the direct path', () => {
     ]);
   });
 
+  it('is answered 503 overloaded when the spool is full for its dead letter too', async () => {
+    const { memory, deliverer } = setup({ events: 'refuse', [QUARANTINE]: 'refuse' });
+    memory.addDeadLetters = () => {
+      throw new SpoolFullError('minFreeBytes', 'spool full: 10 bytes free on its volume');
+    };
+    await expect(deliverer.deliver(record(4))).rejects.toMatchObject({ code: 'OVERLOADED' });
+  });
+
   it('without a spool and with the quarantine topic refusing too, is refused to the caller', async () => {
     const kafka = fakeKafka({ events: 'refuse', [QUARANTINE]: 'refuse' });
     const deliverer = createDeliverer({
@@ -156,6 +164,38 @@ describe('a record Kafka refuses for good, on the direct path', () => {
       logger: pino({ level: 'silent' }),
     });
     await expect(deliverer.deliver(record(3))).rejects.toMatchObject({ code: 'RECORD_REFUSED' });
+  });
+});
+
+describe('a refused record already diverted to the spool', () => {
+  it('is dead-lettered once, by the drainer, not also on the direct path', async () => {
+    const { kafka, memory, drainer, deliverer, deadLettered } = setup();
+    const fake = kafka.publisher.publish.bind(kafka.publisher);
+    let refuseFirst: (error: unknown) => void = () => undefined;
+    let calls = 0;
+    kafka.publisher.publish = (r, ms) => {
+      calls++;
+      // 1: held, later refused for good; 2: fails at once, which diverts 1 and 2 to the spool
+      if (calls === 1) return new Promise((_, reject) => (refuseFirst = reject));
+      if (calls === 2) return Promise.reject(new PublishError('PUBLISH_FAILED', 'down'));
+      if (r.topic === 'events' && r.eventId === 'id-1') {
+        return Promise.reject(new RecordRefusedError('MESSAGE_TOO_LARGE', r.topic));
+      }
+      return fake(r, ms);
+    };
+    const first = deliverer.deliver(record(1));
+    const second = deliverer.deliver(record(2));
+    await expect(second).resolves.toBe('spooled');
+    refuseFirst(new RecordRefusedError('MESSAGE_TOO_LARGE', 'events'));
+    await expect(first).resolves.toBe('spooled');
+    expect(await drainer.drainNow(5000)).toBe(true);
+    expect(memory.records).toEqual([]);
+    expect(kafka.stored.map((r) => `${r.topic}/${r.eventId}`)).toEqual([
+      'events/id-2',
+      `${QUARANTINE}/id-1`,
+    ]);
+    expect(await deadLettered()).toBe(1);
+    await drainer.stop();
   });
 });
 

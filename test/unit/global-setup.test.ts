@@ -22,6 +22,13 @@ describe("the test run's Kafka setup", () => {
       selectedProjects(['node', 'jest', '--selectProjects', 'e2e', 'test/unit/time.test.ts']),
     ).toEqual(['e2e']);
     expect(selectedProjects(['node', 'jest', '--selectProjects', 'nothing'])).toEqual([]);
+    // repeated flags add up, as in jest
+    expect(
+      selectedProjects(['node', 'jest', '--selectProjects', 'unit', '--selectProjects', 'e2e']),
+    ).toEqual(['unit', 'e2e']);
+    expect(
+      selectedProjects(['node', 'jest', '--selectProjects=unit', '--selectProjects', 'fault']),
+    ).toEqual(['unit', 'fault']);
   });
 
   it('starts no broker for test paths under test/unit/ alone', () => {
@@ -30,6 +37,8 @@ describe("the test run's Kafka setup", () => {
     expect(onlyUnitPaths(['./test/unit/', '/repo/test/unit/json.test.ts'], root)).toBe(true);
     expect(onlyUnitPaths(['test/unit/time.test.ts', 'test/e2e/'], root)).toBe(false);
     expect(onlyUnitPaths(['time'], root)).toBe(false);
+    expect(onlyUnitPaths(['test/unit/|e2e'], root)).toBe(false);
+    expect(onlyUnitPaths(['test/unit/.*'], root)).toBe(false);
     expect(onlyUnitPaths([], root)).toBe(false);
   });
 });

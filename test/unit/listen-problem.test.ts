@@ -49,5 +49,8 @@ describe('listenProblem', () => {
       listenProblem(Object.assign(new Error('x'), { code: 'ENOENT' }), config),
     ).toBeUndefined();
     expect(listenProblem(undefined, config)).toBeUndefined();
+    // an EACCES that is not a listener's
+    const opening = Object.assign(new Error('x'), { code: 'EACCES', syscall: 'open' });
+    expect(listenProblem(opening, config)).toBeUndefined();
   });
 });

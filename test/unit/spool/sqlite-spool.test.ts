@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import {
   createSqliteSpool,
+  isSpoolHeld,
   SpoolError,
   SpoolFullError,
   SpoolUnavailableError,
@@ -484,8 +485,23 @@ describe('sqlite spool', () => {
       free = 0;
       spool.removeThrough(first[2]!.seq, [{ seq: first[0]!.seq, kafkaError: 'MESSAGE_TOO_LARGE' }]);
       expect(spool.stats()).toMatchObject({ depth: 0, deadLetters: 1 });
-      free = 1_000_000 + sizeOf(m);
+      // A dead letter back in the spool is new data there: the same floor.
+      const [dead] = spool.deadLetters(1);
+      free = 1_000_000 + sizeOf(dead!) - 1;
+      expect(catchError(() => spool.requeueDeadLetters([dead!.id]))).toBeInstanceOf(SpoolFullError);
+      expect(spool.stats()).toMatchObject({ depth: 0, deadLetters: 1 });
+      free = 1_000_000 + sizeOf(dead!);
+      expect(spool.requeueDeadLetters([dead!.id])).toHaveLength(1);
       expect(spool.append([m])).toHaveLength(1);
+    });
+
+    it("a spool held by another process is told apart by SQLite's text, not by its path", () => {
+      const held = new SpoolUnavailableError(`cannot open spool ${path}: database is locked`);
+      const lockedDir = new SpoolUnavailableError(
+        'cannot open spool /data/locked-busy/spool.sqlite: unable to open database file',
+      );
+      expect(isSpoolHeld(held)).toBe(true);
+      expect(isSpoolHeld(lockedDir)).toBe(false);
     });
 
     it('minFreeBytes 0 (the default here) asks nothing of the volume', () => {
