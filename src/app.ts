@@ -230,7 +230,9 @@ export async function createBridge(deps: BridgeDependencies): Promise<Bridge> {
         // Flush what Kafka takes in the time left; the rest stays on disk for the next start.
         // While Kafka is away, waiting out the grace period would only delay the stop; but the
         // flag can be stale (the drainer may be asleep in a backoff), so one short attempt first.
-        const left = (): number => Math.max(0, deadline - now());
+        // drainer.stop() then waits for a drain publish under way (its deadline is
+        // kafka.requestTimeoutMs): that time is kept out of the drain's share of the grace period.
+        const left = (): number => Math.max(0, deadline - now() - config.kafka.requestTimeoutMs);
         let drained = spool.isEmpty();
         if (!drained && !publisher.isConnected()) {
           drained = await drainer.drainNow(Math.min(left(), config.kafka.connectionTimeoutMs));

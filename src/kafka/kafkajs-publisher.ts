@@ -311,6 +311,20 @@ function connectionState(
   };
 }
 
+/** The least time `close` gives the client to disconnect, in ms. */
+const DISCONNECT_MIN_MS = 1000;
+
+/** Waits for `promise` (its rejection included) or `ms`, whichever comes first. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  try {
+    await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** What a batching publisher needs from whoever talks to Kafka. */
 export interface BatchSender {
   /** See KafkaSender.send: resolves with the refused records, throws PublishError otherwise. */
@@ -464,11 +478,14 @@ export function createBatchingPublisher(options: {
       batcher.abandonQueued(new PublishError('PUBLISH_FAILED', 'an earlier publish failed'));
     },
     async close(timeoutMs) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-      await Promise.race([batcher.flush(), timeout]);
-      clearTimeout(timer);
-      await sender.disconnect();
+      const until = Date.now() + timeoutMs;
+      await within(batcher.flush(), timeoutMs);
+      // A client disconnecting from a broker that does not answer waits for its requests under
+      // way (kafkajs: up to kafka.requestTimeoutMs); the process is stopping, so it gets the
+      // rest of the time, at least DISCONNECT_MIN_MS, and no more.
+      const disconnected = sender.disconnect();
+      disconnected.catch(() => undefined);
+      await within(disconnected, Math.max(DISCONNECT_MIN_MS, until - Date.now()));
     },
     isConnected: () => sender.isConnected(),
   };

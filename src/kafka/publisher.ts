@@ -22,7 +22,11 @@ export interface EventPublisher {
   publish(record: KafkaRecord, deadlineMs: number, options?: { failFast?: boolean }): Promise<void>;
   /** Connects the producer; rejects if Kafka cannot be reached now (the caller may retry). */
   connect(): Promise<void>;
-  /** Sends what is queued (bounded by `timeoutMs`), then disconnects. */
+  /**
+   * Sends what is queued (bounded by `timeoutMs`), then disconnects, waiting for the client at
+   * most the rest of `timeoutMs` (at least 1 s): a broker that does not answer cannot hold up a
+   * shutdown. Rejects when the client's disconnect fails within that time.
+   */
   close(timeoutMs: number): Promise<void>;
   /**
    * Fails every record still waiting for a produce request with `PUBLISH_FAILED`, so that after a
