@@ -21,9 +21,10 @@ import { SAMPLE_NAMES } from './tencent/samples';
 
 const configDir = (): string => process.env.CONFIG_DIR ?? join(process.cwd(), 'config');
 
-function config(): Readonly<BridgeConfig> {
+/** The configuration as the server reads it; `appsOptional` for commands that verify nothing. */
+function config(options: { appsOptional?: boolean } = {}): Readonly<BridgeConfig> {
   try {
-    return loadConfig({ configDir: configDir(), env: process.env });
+    return loadConfig({ configDir: configDir(), env: process.env, ...options });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     fail(EXIT.usage, error.message);
@@ -58,7 +59,7 @@ function positiveInteger(value: string): number {
 function withSpool<T>(run: (spool: ReturnType<typeof openSpool>) => T): T {
   let spool;
   try {
-    spool = openSpool(config());
+    spool = openSpool(config({ appsOptional: true }));
   } catch (error) {
     if (error instanceof SpoolOpenError)
       fail(error.held ? EXIT.spoolHeld : EXIT.notDrained, error.message);
@@ -98,7 +99,7 @@ spool
   )
   .option('--timeout-seconds <n>', 'give up after this long', positiveInteger, 300)
   .action(async (options: { timeoutSeconds: number }) => {
-    const settings = config();
+    const settings = config({ appsOptional: true });
     const logger = createLogger(settings.log.level);
     logProcessWarnings(logger);
     const drained = await withSpool(async (opened) => {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppConfig, BridgeConfig, ResolvedApp } from './types';
+import type Joi from 'joi';
 import { configSchema, crossCheck } from './schema';
 
 /** Start-up configuration problems, all of them at once. */
@@ -20,6 +21,11 @@ export interface ConfigSources {
   configDir: string;
   env: Readonly<Record<string, string | undefined>>;
   readFile?: (path: string) => string;
+  /**
+   * Accept a configuration without apps: for the CLI's spool and dead-letter commands, which read
+   * and drain the spool and verify no callback.
+   */
+  appsOptional?: boolean;
 }
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -176,7 +182,10 @@ export function loadConfig(sources: ConfigSources): Readonly<BridgeConfig> {
     merged = merge(merged, { tencent: { apps: [...others, app as unknown as JsonObject] } });
   }
 
-  const result = configSchema.validate(merged, { abortEarly: false, convert: true });
+  const schema = sources.appsOptional
+    ? configSchema.fork(['tencent.apps'], (apps) => (apps as Joi.ArraySchema).min(0))
+    : configSchema;
+  const result = schema.validate(merged, { abortEarly: false, convert: true });
   if (result.error) problems.push(...result.error.details.map((detail) => detail.message));
   problems.push(...crossCheck(result.value as Partial<BridgeConfig>));
   if (problems.length > 0) throw new ConfigError(problems);

@@ -37,6 +37,18 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.kafka.retry)).toBe(true);
   });
 
+  it('needs an app, except for the CLI commands that only read the spool', () => {
+    expect(problemsOf({})).toEqual([
+      '"tencent.apps" must name at least one app (or set TENCENT_SDK_APP_ID and TENCENT_CALLBACK_TOKEN)',
+    ]);
+    const config = loadConfig({ configDir: CONFIG_DIR, env: {}, appsOptional: true });
+    expect(config.tencent.apps).toEqual([]);
+    // the rest is still checked
+    expect(() =>
+      loadConfig({ configDir: CONFIG_DIR, env: { SPOOL_MAX_EVENTS: '0' }, appsOptional: true }),
+    ).toThrow(ConfigError);
+  });
+
   it('reads the documented environment names', () => {
     const config = loadConfig({
       configDir: CONFIG_DIR,
