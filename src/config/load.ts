@@ -175,18 +175,31 @@ export function loadConfig(sources: ConfigSources): Readonly<BridgeConfig> {
   merged = merge(merged, envOverlay(defaults, sources.env, problems));
 
   const app = singleApp(sources.env, problems);
+  /** Where the shortcut's app sits in tencent.apps: its problems are told in env names. */
+  let shortcutIndex: number | undefined;
   if (app) {
     const tencent = isObject(merged.tencent) ? merged.tencent : {};
     const apps = Array.isArray(tencent.apps) ? tencent.apps : [];
     const others = apps.filter((item) => !isObject(item) || item.sdkAppId !== app.sdkAppId);
     merged = merge(merged, { tencent: { apps: [...others, app as unknown as JsonObject] } });
+    shortcutIndex = others.length;
   }
 
   const schema = sources.appsOptional
     ? configSchema.fork(['tencent.apps'], (apps) => (apps as Joi.ArraySchema).min(0))
     : configSchema;
   const result = schema.validate(merged, { abortEarly: false, convert: true });
-  if (result.error) problems.push(...result.error.details.map((detail) => detail.message));
+  if (result.error) {
+    for (const detail of result.error.details) {
+      const [section, key, index] = detail.path;
+      const ofShortcut = section === 'tencent' && key === 'apps' && index === shortcutIndex;
+      problems.push(
+        ofShortcut && detail.type === 'app.noToken'
+          ? 'TENCENT_SDK_APP_ID is set without TENCENT_CALLBACK_TOKEN or TENCENT_CALLBACK_TOKEN_FILE (TENCENT_APP_UNSIGNED=true accepts unsigned callbacks)'
+          : detail.message,
+      );
+    }
+  }
   problems.push(...crossCheck(result.value as Partial<BridgeConfig>));
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(result.value as BridgeConfig);

@@ -168,8 +168,12 @@ describe('loadConfig', () => {
   });
 
   it('fails closed: an app needs a token unless marked unsigned', () => {
+    // named in the environment's terms when the app came from the shortcut
     expect(problemsOf({ TENCENT_SDK_APP_ID: '1' })).toEqual([
-      expect.stringContaining('needs token or tokenFile') as unknown,
+      'TENCENT_SDK_APP_ID is set without TENCENT_CALLBACK_TOKEN or TENCENT_CALLBACK_TOKEN_FILE (TENCENT_APP_UNSIGNED=true accepts unsigned callbacks)',
+    ]);
+    expect(problemsOf({ TENCENT_APPS: '[{"sdkAppId":"1"}]' })).toEqual([
+      '"tencent.apps[0]" needs token or tokenFile; set unsigned: true to accept unsigned callbacks',
     ]);
     expect(problemsOf({ TENCENT_SDK_APP_ID: '1', TENCENT_APP_UNSIGNED: 'true' })).toEqual([]);
     expect(
