@@ -7,75 +7,16 @@
  * in-process like in-flight-batch-order.test.ts: the real deliverer, publisher, batcher and
  * bisecting send, the SQLite spool and drainer, and a scripted kafkajs producer.
  */
-import { join } from 'node:path';
-import type { Kafka, ProducerBatch } from 'kafkajs';
 import pino from 'pino';
-import { Registry } from 'prom-client';
-import { loadConfig } from '../../src/config/load';
-import type { KafkaRecord } from '../../src/events/cloudevents';
-import { createKafkajsPublisher } from '../../src/kafka/kafkajs-publisher';
-import { createMetrics } from '../../src/metrics';
-import { createDeliverer, createSpoolDrainer } from '../../src/pipeline/deliver';
-import type { Drainer } from '../../src/spool';
-import { createDrainer, createSqliteSpool, inThreadSpool } from '../../src/spool';
-import { CONFIG_DIR } from '../helpers/bridge';
+import { createSpoolDrainer } from '../../src/pipeline/deliver';
+import { inThreadSpool } from '../../src/spool';
 import { sleep, waitFor } from '../helpers/fault';
-import { APP_ID, TOKEN } from '../helpers/tencent';
-import { testTempDir } from '../helpers/temp-dir';
-
-interface Send {
-  ids: string[];
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
-
-function scriptedKafka() {
-  const sends: Send[] = [];
-  const log: string[] = [];
-  let auto = false;
-  const makeProducer = () => ({
-    events: { CONNECT: 'producer.connect', DISCONNECT: 'producer.disconnect' },
-    on: () => () => undefined,
-    connect: () => Promise.resolve(),
-    disconnect: () => Promise.resolve(),
-    sendBatch: (batch: ProducerBatch) => {
-      const ids = (batch.topicMessages ?? []).flatMap((t) =>
-        t.messages.map((m) => String(m.headers?.ce_id)),
-      );
-      if (auto) {
-        log.push(...ids);
-        return Promise.resolve([]);
-      }
-      return new Promise((resolve, reject) => {
-        sends.push({
-          ids,
-          resolve: () => {
-            log.push(...ids);
-            resolve([]);
-          },
-          reject,
-        });
-      });
-    },
-  });
-  return {
-    kafka: { producer: makeProducer } as unknown as Kafka,
-    sends,
-    log,
-    ackEverythingFromNowOn: () => (auto = true),
-  };
-}
-
-function record(n: number): KafkaRecord {
-  return {
-    topic: 'events',
-    key: `${APP_ID}:same-room`,
-    value: Buffer.from(JSON.stringify({ n })),
-    headers: { ce_id: `event-${n}`, ce_type: 'test' },
-    eventId: `event-${n}`,
-    eventType: 'test',
-  };
-}
+import {
+  sameKeyRecord as record,
+  scriptedPipeline,
+  scriptedPublisher,
+  scriptedSpoolFile,
+} from '../helpers/scripted-kafka';
 
 /** A kafkajs protocol error as kafkajs throws it for a non-retriable produce error. */
 function protocolError(type: string): Error {
@@ -90,54 +31,12 @@ describe.each(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'NOT_ENOUGH_REPLICAS'])(
   'a produce request that fails fast (%s)',
   (kafkaError) => {
     it('lets no callback of the same key queued behind it reach Kafka ahead of it', async () => {
-      const dir = testTempDir('failed-batch-order-');
-      const config = loadConfig({
-        configDir: CONFIG_DIR,
-        env: { TENCENT_SDK_APP_ID: APP_ID, TENCENT_CALLBACK_TOKEN: TOKEN },
+      // the default deadline, 1 s: the failure comes well within it
+      const pipeline = scriptedPipeline({
+        publishTimeoutMs: 1000,
+        tempPrefix: 'failed-batch-order-',
       });
-      const metrics = createMetrics(new Registry(), { defaultMetrics: false });
-      const script = scriptedKafka();
-      const publisher = createKafkajsPublisher({
-        settings: config.kafka,
-        logger: pino({ level: 'silent' }),
-        metrics,
-        kafka: script.kafka,
-      });
-      const spool = inThreadSpool(
-        createSqliteSpool({
-          path: join(dir, 'spool.sqlite'),
-          maxEvents: 1000,
-          maxBytes: 1 << 30,
-          maxAgeSeconds: 3600,
-        }),
-      );
-      const drainer = createDrainer({
-        spool,
-        batchSize: 100,
-        backoffMinMs: 10,
-        backoffMaxMs: 50,
-        publish: async (records) => {
-          await Promise.all(
-            records.map((r) => publisher.publish({ ...r, eventType: 'test' }, 5000)),
-          );
-        },
-      });
-      let draining = false;
-      const gatedDrainer: Drainer = {
-        kick: () => (draining ? drainer.kick() : undefined),
-        isActive: () => drainer.isActive(),
-        drainNow: (ms) => drainer.drainNow(ms),
-        stop: () => drainer.stop(),
-      };
-      const deliverer = createDeliverer({
-        publisher,
-        publishTimeoutMs: config.kafka.publishTimeoutMs, // 1000, the default
-        metrics,
-        now: Date.now,
-        spool: { store: spool, drainer: gatedDrainer },
-        quarantineTopic: 'events.quarantine',
-        logger: pino({ level: 'silent' }),
-      });
+      const { script, deliverer } = pipeline;
       try {
         // 1 goes out alone; 2 and 3 queue behind it.
         const outcomes = [deliverer.deliver(record(1))];
@@ -157,17 +56,14 @@ describe.each(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'NOT_ENOUGH_REPLICAS'])(
         // Every callback was answered OK (all three say "spooled").
         expect(settled).toEqual(['spooled', 'spooled', 'spooled']);
 
-        draining = true;
-        drainer.kick();
-        expect(await drainer.drainNow(5000)).toBe(true);
+        expect(await pipeline.replay()).toBe(true);
 
         // What a consumer that dedupes by ce_id sees, in Kafka order:
         const firstSeen = [...new Set(script.log)];
 
         expect(firstSeen).toEqual(['event-1', 'event-2', 'event-3']);
       } finally {
-        await drainer.stop();
-        await spool.close();
+        await pipeline.close();
       }
     });
   },
@@ -175,32 +71,13 @@ describe.each(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'NOT_ENOUGH_REPLICAS'])(
 
 describe('the drainer, with spool.drainBatchSize > kafka.batch.maxMessages', () => {
   it('lets no second half of a drain batch reach Kafka ahead of a failed first half', async () => {
-    const dir = testTempDir('failed-drain-order-');
-    const config = loadConfig({
-      configDir: CONFIG_DIR,
-      env: {
-        TENCENT_SDK_APP_ID: APP_ID,
-        TENCENT_CALLBACK_TOKEN: TOKEN,
-        KAFKA_BATCH_MAX_MESSAGES: '2',
-        SPOOL_DRAIN_BATCH_SIZE: '4',
-      },
+    const { config, metrics, script, publisher } = scriptedPublisher({
+      KAFKA_BATCH_MAX_MESSAGES: '2',
+      SPOOL_DRAIN_BATCH_SIZE: '4',
     });
     expect(config.kafka.batch.maxMessages).toBe(2);
     expect(config.spool.drainBatchSize).toBe(4);
-    const metrics = createMetrics(new Registry(), { defaultMetrics: false });
-    const script = scriptedKafka();
-    const publisher = createKafkajsPublisher({
-      settings: config.kafka,
-      logger: pino({ level: 'silent' }),
-      metrics,
-      kafka: script.kafka,
-    });
-    const store = createSqliteSpool({
-      path: join(dir, 'spool.sqlite'),
-      maxEvents: 1000,
-      maxBytes: 1 << 30,
-      maxAgeSeconds: 3600,
-    });
+    const store = scriptedSpoolFile('failed-drain-order-');
     store.append([1, 2, 3, 4].map((n) => ({ ...record(n), acceptedAt: Date.now() })));
     const spool = inThreadSpool(store);
     const drainer = createSpoolDrainer({
