@@ -56,10 +56,14 @@ function positiveInteger(value: string): number {
   return parsed;
 }
 
-function withSpool<T>(run: (spool: ReturnType<typeof openSpool>) => T): T {
+/** Opens the spool of `settings` (default: the configuration, apps optional) for `run`. */
+function withSpool<T>(
+  run: (spool: ReturnType<typeof openSpool>) => T,
+  settings: Readonly<BridgeConfig> = config({ appsOptional: true }),
+): T {
   let spool;
   try {
-    spool = openSpool(config({ appsOptional: true }));
+    spool = openSpool(settings);
   } catch (error) {
     if (error instanceof SpoolOpenError)
       fail(error.held ? EXIT.spoolHeld : EXIT.notDrained, error.message);
@@ -118,7 +122,7 @@ spool
         logger.info({ left: depth, deadLetters }, drainedMessage(depth));
         opened.close();
       }
-    });
+    }, settings);
     process.exit(drained ? EXIT.ok : EXIT.notDrained);
   });
 

@@ -68,6 +68,13 @@ export function reportDeadLetter(
   );
 }
 
+/** The answer to a callback the spool could not take: full (any bound) or not writable. */
+function spoolRejection(error: unknown): CallbackRejectedError {
+  return error instanceof SpoolFullError
+    ? new CallbackRejectedError('OVERLOADED', 'spool is full', { cause: error })
+    : new CallbackRejectedError('SPOOL_UNAVAILABLE', 'spool cannot be written', { cause: error });
+}
+
 /**
  * The publish-or-spool step of the pipeline (design §3.9) with dedupe.
  *
@@ -106,12 +113,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
         acceptedAt: options.now(),
       });
     } catch (error) {
-      if (error instanceof SpoolFullError) {
-        throw new CallbackRejectedError('OVERLOADED', 'spool is full', { cause: error });
-      }
-      throw new CallbackRejectedError('SPOOL_UNAVAILABLE', 'spool cannot be written', {
-        cause: error,
-      });
+      throw spoolRejection(error);
     } finally {
       spoolWrites--;
     }
@@ -183,12 +185,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
         { ...record, acceptedAt: options.now(), kafkaError: refusal.kafkaError },
       ]);
     } catch (error) {
-      if (error instanceof SpoolFullError) {
-        throw new CallbackRejectedError('OVERLOADED', 'spool is full', { cause: error });
-      }
-      throw new CallbackRejectedError('SPOOL_UNAVAILABLE', 'spool cannot be written', {
-        cause: error,
-      });
+      throw spoolRejection(error);
     }
     return 'dead_lettered';
   }
