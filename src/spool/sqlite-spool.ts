@@ -372,7 +372,6 @@ export function createSqliteSpool(opts: SqliteSpoolOptions): SyncSpool {
 
     requeueDeadLetters(ids: readonly number[]): DeadLetterRecord[] {
       ensureOpen();
-      const moved: DeadLetterRecord[] = [];
       let rows: DeadLetterRecord[];
       try {
         rows = [...new Set(ids)]
@@ -392,7 +391,6 @@ export function createSqliteSpool(opts: SqliteSpoolOptions): SyncSpool {
         for (const row of rows) {
           stmts.requeue.run(requeuedAt, row.id);
           stmts.deleteDeadLetter.run(row.id);
-          moved.push(row);
         }
         db.exec('COMMIT');
       } catch (err) {
@@ -401,7 +399,7 @@ export function createSqliteSpool(opts: SqliteSpoolOptions): SyncSpool {
       } finally {
         resyncCounters();
       }
-      return moved;
+      return rows;
     },
 
     stats(): SpoolStats {
